@@ -1,0 +1,1 @@
+"""Reporting periods, status reports and PDF report jobs (to come)."""

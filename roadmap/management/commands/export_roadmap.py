@@ -1,0 +1,41 @@
+import csv
+import json
+import sys
+from contextlib import contextmanager
+
+from django.core.management.base import BaseCommand, CommandError
+
+from roadmap.models import Revision
+from roadmap.selectors import EXPORT_CSV_COLUMNS, revision_export_data, revision_export_rows
+
+
+@contextmanager
+def _open_output(path: str | None):
+    if path in (None, "-"):
+        yield sys.stdout
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            yield fh
+
+
+class Command(BaseCommand):
+    help = "Export one revision with every item, its horizons and responsible organisations."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--revision", type=int, required=True, help="Revision year, e.g. 2021")
+        parser.add_argument("--format", choices=["json", "csv"], default="json")
+        parser.add_argument("--output", help="File to write (default: standard output)")
+
+    def handle(self, *args, revision: int, format: str, output: str | None, **options) -> None:
+        try:
+            rev = Revision.objects.select_related("decision_body").get(year=revision)
+        except Revision.DoesNotExist:
+            raise CommandError(f"Det finns ingen revidering för år {revision}.") from None
+        with _open_output(output) as fh:
+            if format == "json":
+                json.dump(revision_export_data(revision=rev), fh, ensure_ascii=False, indent=2)
+                fh.write("\n")
+            else:
+                writer = csv.DictWriter(fh, fieldnames=EXPORT_CSV_COLUMNS)
+                writer.writeheader()
+                writer.writerows(revision_export_rows(revision=rev))

@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from roadmap import roles
+from roadmap.models import Organisation
+
+# (username, full name, role, organisation codes, password)
+DEMO_USERS = [
+    ("redaktor", "Demo Redaktör", roles.EDITOR, ["aldrenamnden"], "demo-redaktor"),
+    ("godkannare", "Demo Godkännare", roles.APPROVER, ["aldrenamnden"], "demo-godkannare"),
+    ("rapportor-bromma", "Demo Rapportör Bromma", roles.REPORTER, ["bromma"], "demo-bromma"),
+    ("rapportor-farsta", "Demo Rapportör Farsta", roles.REPORTER, ["farsta"], "demo-farsta"),
+    ("lasare", "Demo Läsare", roles.READER, [], "demo-lasare"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create one demo user per role (idempotent). Never run in production."
+
+    def handle(self, *args, **options) -> None:
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo körs aldrig med produktionsinställningar.")
+        call_command("loaddata", "time_horizons", "organisations", verbosity=0)
+        roles.sync_roles()
+        User = get_user_model()
+        with transaction.atomic():
+            for username, full_name, role, org_codes, password in DEMO_USERS:
+                user, _ = User.objects.get_or_create(username=username)
+                first, last = full_name.split(" ", 1)
+                user.first_name, user.last_name = first, last
+                user.is_staff = role in roles.STAFF_ROLES
+                user.is_superuser = False
+                user.set_password(password)
+                user.save()
+                user.groups.set([Group.objects.get(name=role)])
+                user.organisations.set(Organisation.objects.filter(code__in=org_codes))
+        self.stdout.write("Demo users (user name / password / role):")
+        for username, _full, role, org_codes, password in DEMO_USERS:
+            orgs = f" ({', '.join(org_codes)})" if org_codes else ""
+            self.stdout.write(f"  {username:<18} {password:<16} {role}{orgs}")
