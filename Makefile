@@ -1,0 +1,51 @@
+# The two commands: `make run` (set up and run the app on the embedded default)
+# and `make test` (set up and run the tests). Both work on a fresh machine with
+# Python 3.11+.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install setup run test lint worker beat messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Database schema, reference data, the adopted 2021 roadmap and demo users.
+setup: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_roadmap
+	$(BIN)/python manage.py seed_demo
+
+run: setup
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+worker: install
+	$(BIN)/celery -A fardplan worker --loglevel=info
+
+beat: install
+	$(BIN)/celery -A fardplan beat --loglevel=info
+
+messages: install
+	$(BIN)/python manage.py makemessages -l sv --ignore=.venv --ignore=var
+	$(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var
