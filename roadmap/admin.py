@@ -31,7 +31,8 @@ class PositionedInlineFormSet(BaseInlineFormSet):
     swap positions in one save although the database keeps them unique."""
 
     def clean(self) -> None:
-        super().clean()
+        # Before super().clean(): Django's own unique check would otherwise
+        # raise first, with a generic message away from the field.
         seen: dict[int, int] = {}
         for index, form in enumerate(self.forms):
             if not hasattr(form, "cleaned_data") or not form.cleaned_data:
@@ -48,6 +49,7 @@ class PositionedInlineFormSet(BaseInlineFormSet):
                     % {"position": position},
                 )
             seen[position] = index
+        super().clean()
 
     def save(self, commit: bool = True):
         if commit:

@@ -101,7 +101,16 @@ class Organisation(models.Model):
                 condition=Q(name__length__gt=0), name="organisation_name_not_empty"
             ),
             models.CheckConstraint(
-                condition=Q(kind__in=["council", "executive", "committee", "district", "company", "external"]),
+                condition=Q(
+                    kind__in=[
+                        "council",
+                        "executive",
+                        "committee",
+                        "district",
+                        "company",
+                        "external",
+                    ]
+                ),
                 name="organisation_kind_valid",
             ),
         ]
@@ -189,6 +198,9 @@ class Revision(models.Model):
                 fields=["status"],
                 condition=Q(status="draft"),
                 name="revision_single_draft",
+                violation_error_message=_(
+                    "There is already an open draft revision. Finish or remove it first."
+                ),
             ),
         ]
 
@@ -237,17 +249,24 @@ class RoadmapItem(models.Model):
     class Meta:
         abstract = True
 
-    def parent_revision_id(self) -> int:  # pragma: no cover - overridden
-        raise NotImplementedError
-
     def save(self, *args, **kwargs) -> None:
         self.revision_id = self.parent_revision_id()
         super().save(*args, **kwargs)
 
+    def parent_revision_id(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+POSITION_TAKEN = _("This position is already taken. Each row needs its own position.")
+
 
 def _item_constraints(prefix: str, parent: str, text_field: str) -> list[models.BaseConstraint]:
     return [
-        models.UniqueConstraint(fields=[parent, "position"], name=f"{prefix}_unique_position"),
+        models.UniqueConstraint(
+            fields=[parent, "position"],
+            name=f"{prefix}_unique_position",
+            violation_error_message=POSITION_TAKEN,
+        ),
         models.UniqueConstraint(fields=["revision", "lineage_id"], name=f"{prefix}_unique_lineage"),
         models.CheckConstraint(
             condition=Q(**{f"{text_field}__length__gt": 0}), name=f"{prefix}_{text_field}_not_empty"
@@ -297,7 +316,9 @@ class Need(RoadmapItem):
         ordering = ["focus_area__position", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["focus_area", "position"], name="need_unique_position"
+                fields=["focus_area", "position"],
+                name="need_unique_position",
+                violation_error_message=POSITION_TAKEN,
             ),
             models.UniqueConstraint(fields=["revision", "lineage_id"], name="need_unique_lineage"),
             models.CheckConstraint(
@@ -341,7 +362,7 @@ class ResponsibilityMixin(models.Model):
     all_districts = models.BooleanField(
         _("all district committees"),
         default=False,
-        help_text=_("Alla stadsdelsnämnder are responsible."),
+        help_text=_("All the district committees are responsible."),
     )
 
     class Meta:
@@ -429,9 +450,7 @@ class NextStep(ResponsibilityMixin, NeedItem):
     def horizon_label(self) -> str:
         """E.g. "Kort sikt, löpande (ingår i boendeplan)"; uses prefetched horizons."""
         names = [h.name for h in self.horizons.all()]
-        label = ", ".join(
-            [names[0], *[n[0].lower() + n[1:] for n in names[1:]]] if names else []
-        )
+        label = ", ".join([names[0], *[n[0].lower() + n[1:] for n in names[1:]]] if names else [])
         if self.horizon_note:
             label = f"{label} ({self.horizon_note})" if label else f"({self.horizon_note})"
         return label

@@ -64,6 +64,7 @@ def sync_roles() -> None:
 
 
 def sync_roles_after_migrate(sender, app_config=None, **kwargs) -> None:
-    # Run once, after the last of our apps has migrated.
-    if app_config is not None and app_config.label == "followup":
+    # sync_roles() creates the permissions of every app itself, so running it
+    # once, when this app's post_migrate arrives, is enough.
+    if app_config is not None and app_config.label == "roadmap":
         sync_roles()

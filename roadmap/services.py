@@ -30,7 +30,9 @@ LINEAGE_NAMESPACE = uuid.UUID("6f1c1f5e-5a43-4c39-9d0c-6a0f3f8f2021")
 _TEMPORARY_POSITION_OFFSET = 1_000_000_000
 
 
-def positions_make_room(*, changed: Sequence[models.Model], deleted: Sequence[models.Model]) -> None:
+def positions_make_room(
+    *, changed: Sequence[models.Model], deleted: Sequence[models.Model]
+) -> None:
     """Move rows whose position is about to change, or that are about to be
     deleted, to temporary positions, so that the rows can then be saved in any
     order (e.g. two rows swapping places) without breaking the unique

@@ -27,8 +27,8 @@ def revision_current_view(request: HttpRequest) -> HttpResponse:
 @permission_required("roadmap.view_revision", raise_exception=True)
 def revision_detail_view(request: HttpRequest, year: int) -> HttpResponse:
     revision = get_object_or_404(Revision.objects.select_related("decision_body"), year=year)
-    if revision.status not in (Revision.Status.APPROVED, Revision.Status.SUPERSEDED):
-        # Drafts are read in the admin until the revision workflow has its own pages.
-        if not request.user.has_perm("roadmap.change_revision"):
-            raise Http404
+    published = revision.status in (Revision.Status.APPROVED, Revision.Status.SUPERSEDED)
+    if not published and not request.user.has_perm("roadmap.change_revision"):
+        # Drafts are shown only to those who work on them.
+        raise Http404
     return _render_revision(request, revision)

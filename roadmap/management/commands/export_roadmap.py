@@ -1,21 +1,12 @@
 import csv
+import io
 import json
-import sys
-from contextlib import contextmanager
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from roadmap.models import Revision
 from roadmap.selectors import EXPORT_CSV_COLUMNS, revision_export_data, revision_export_rows
-
-
-@contextmanager
-def _open_output(path: str | None):
-    if path in (None, "-"):
-        yield sys.stdout
-    else:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            yield fh
 
 
 class Command(BaseCommand):
@@ -31,11 +22,15 @@ class Command(BaseCommand):
             rev = Revision.objects.select_related("decision_body").get(year=revision)
         except Revision.DoesNotExist:
             raise CommandError(f"Det finns ingen revidering för år {revision}.") from None
-        with _open_output(output) as fh:
-            if format == "json":
-                json.dump(revision_export_data(revision=rev), fh, ensure_ascii=False, indent=2)
-                fh.write("\n")
-            else:
-                writer = csv.DictWriter(fh, fieldnames=EXPORT_CSV_COLUMNS)
-                writer.writeheader()
-                writer.writerows(revision_export_rows(revision=rev))
+        buffer = io.StringIO()
+        if format == "json":
+            json.dump(revision_export_data(revision=rev), buffer, ensure_ascii=False, indent=2)
+            buffer.write("\n")
+        else:
+            writer = csv.DictWriter(buffer, fieldnames=EXPORT_CSV_COLUMNS)
+            writer.writeheader()
+            writer.writerows(revision_export_rows(revision=rev))
+        if output in (None, "-"):
+            self.stdout.write(buffer.getvalue(), ending="")
+        else:
+            Path(output).write_text(buffer.getvalue(), encoding="utf-8", newline="")

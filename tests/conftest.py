@@ -1,0 +1,152 @@
+"""Shared fixtures: the role users, reference data and the 2021 roadmap.
+
+The users have names as well as roles (as in healthchecks' tests): alice the
+editor, bob the approver, cecilia who reports for Bromma, david who reports for
+Farsta, erik the reader, and frida, who is logged in but has no role.
+"""
+
+import os
+from collections.abc import Callable
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Group
+from django.core.management import call_command
+from django.test import Client
+
+from roadmap import roles
+from roadmap.models import Organisation, Revision, TimeHorizon
+from tests.factories import CityActionFactory, NationalInitiativeFactory, NextStepFactory
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test password
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """Hashing at production strength costs a third of a second per user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def role_groups(db) -> dict[str, Group]:
+    """The role groups with their permissions, from roadmap.roles.
+
+    The post_migrate handler has already created them; syncing again is cheap
+    and makes the fixtures independent of the test database's history.
+    """
+    roles.sync_roles()
+    return {role: Group.objects.get(name=role) for role in roles.ROLES}
+
+
+@pytest.fixture
+def reference_data(db) -> None:
+    """Time horizons and organisations, from the fixtures the app ships."""
+    call_command("loaddata", "time_horizons", "organisations", verbosity=0)
+
+
+@pytest.fixture
+def make_user(role_groups, reference_data) -> Callable[..., object]:
+    def make(username: str, role: str | None = None, org_codes: tuple[str, ...] = ()):
+        user = get_user_model().objects.create_user(
+            username=username,
+            password=PASSWORD,
+            is_staff=role in roles.STAFF_ROLES,
+        )
+        if role is not None:
+            user.groups.add(role_groups[role])
+        if org_codes:
+            orgs = list(Organisation.objects.filter(code__in=org_codes))
+            assert len(orgs) == len(org_codes), f"unknown organisation in {org_codes}"
+            user.organisations.set(orgs)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("alice", roles.EDITOR, ("aldrenamnden",))
+
+
+@pytest.fixture
+def approver(make_user):
+    return make_user("bob", roles.APPROVER, ("aldrenamnden",))
+
+
+@pytest.fixture
+def bromma_reporter(make_user):
+    return make_user("cecilia", roles.REPORTER, ("bromma",))
+
+
+@pytest.fixture
+def farsta_reporter(make_user):
+    return make_user("david", roles.REPORTER, ("farsta",))
+
+
+@pytest.fixture
+def reader(make_user):
+    return make_user("erik", roles.READER)
+
+
+@pytest.fixture
+def no_role_user(make_user):
+    return make_user("frida")
+
+
+@pytest.fixture
+def anonymous() -> AnonymousUser:
+    return AnonymousUser()
+
+
+@pytest.fixture
+def client_for(db) -> Callable[[object], Client]:
+    """A test client logged in as the given user (anonymous: not logged in)."""
+
+    def make(user) -> Client:
+        client = Client()
+        if user is not None and user.is_authenticated:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def roadmap_2021(db) -> Revision:
+    """The adopted 2021 roadmap, loaded the way an installation loads it."""
+    call_command("load_roadmap", stdout=StringIO())
+    return Revision.objects.get(year=2021)
+
+
+@pytest.fixture
+def small_roadmap(reference_data):
+    """A small approved revision with one of everything, built with the factories:
+    enough to open every page, far quicker to build than the 2021 roadmap."""
+    step = NextStepFactory(
+        horizons=list(TimeHorizon.objects.filter(code__in=["short", "ongoing"])),
+        responsible_organisations=list(Organisation.objects.filter(code="aldrenamnden")),
+        all_districts=True,
+    )
+    NationalInitiativeFactory(need=step.need)
+    CityActionFactory(
+        need=step.need,
+        responsible_organisations=list(Organisation.objects.filter(code="ks")),
+    )
+    return step.revision
+
+
+# --- Test layers ------------------------------------------------------------------
+# Layers that need PostgreSQL, Redis or Chromium skip with their reason when the
+# service is missing. CI sets FARDPLAN_REQUIRE_ALL_LAYERS=1, which turns every
+# skip into a failure, so nothing is skipped there.
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get("FARDPLAN_REQUIRE_ALL_LAYERS") == "1":
+        reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"Skipped, but FARDPLAN_REQUIRE_ALL_LAYERS=1 forbids skips: {reason}"

@@ -1,0 +1,68 @@
+"""Helpers shared by the tests."""
+
+from html.parser import HTMLParser
+
+from django import forms
+
+# The fixtures (see conftest.py) of the users who have a role.
+ROLE_FIXTURES = ("editor", "approver", "bromma_reporter", "farsta_reporter", "reader")
+
+
+def _form_data(form) -> dict:
+    """The POST data of an unbound form as rendered: its initial values."""
+    data = {}
+    for name, field in form.fields.items():
+        bound = form[name]
+        value = bound.value()
+        if isinstance(field, forms.BooleanField):
+            if value:
+                data[bound.html_name] = "on"
+        elif isinstance(field, (forms.MultipleChoiceField, forms.ModelMultipleChoiceField)):
+            data[bound.html_name] = [str(v) for v in value or []]
+        elif value is None:
+            data[bound.html_name] = ""
+        else:
+            data[bound.html_name] = str(value)
+    return data
+
+
+def change_form_data(response) -> dict:
+    """Everything a browser would post back from an admin change form."""
+    data = _form_data(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data.update(_form_data(formset.management_form))
+        for form in formset.forms:
+            data.update(_form_data(form))
+    data["_save"] = "Save"
+    return data
+
+
+class _TagCollector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: dict[str, list[str]] = {}
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if tag in ("title", "h1", "h2", "caption"):
+            self._open.append(tag)
+            self.text.setdefault(tag, []).append("")
+
+    def handle_endtag(self, tag) -> None:
+        if self._open and self._open[-1] == tag:
+            self._open.pop()
+
+    def handle_data(self, data) -> None:
+        for tag in self._open:
+            self.text[tag][-1] += data
+
+
+def parse_html(content: bytes | str) -> _TagCollector:
+    """Start tags with their attributes, and the text of titles and headings."""
+    parser = _TagCollector()
+    parser.feed(content.decode() if isinstance(content, bytes) else content)
+    parser.close()
+    return parser
