@@ -1,12 +1,24 @@
+"""The admin: where äldreförvaltningen's editors edit the draft revision.
+
+Content is editable only while its revision is a draft; approved and superseded
+revisions show read-only. Every edit form carries the row's version, so two
+people editing the same item cannot overwrite each other silently.
+"""
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import VersionedModelForm
 from .models import (
     CityAction,
     FocusArea,
@@ -15,15 +27,54 @@ from .models import (
     NextStep,
     Organisation,
     Revision,
+    RevisionEvent,
     TimeHorizon,
 )
-from .services import positions_make_room
+from .services import positions_make_room, revision_submit
 
 admin.site.site_header = _("Roadmap for elderly care: administration")
 admin.site.site_title = _("Roadmap administration")
 admin.site.index_title = _("Administration")
 
-TEXTAREA = forms.Textarea(attrs={"rows": 2, "cols": 60})
+TEXTAREA = forms.Textarea(attrs={"rows": 3, "cols": 60})
+TEXT_WIDGETS = {models.TextField: {"widget": TEXTAREA}}
+
+
+def _editable(revision: Revision | None) -> bool:
+    return revision is None or revision.status == Revision.Status.DRAFT
+
+
+def _revision_of(obj) -> Revision | None:
+    if obj is None:
+        return None
+    return obj if isinstance(obj, Revision) else obj.revision
+
+
+class DraftOnlyMixin:
+    """Content can be added, changed and deleted only in a draft revision.
+
+    Editable forms also carry the hidden ``expected_version`` of
+    ``VersionedModelForm``.
+    """
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not self.has_change_permission(request, obj):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        options = {**options, "fields": (*options["fields"], "expected_version")}
+        return [(name, options), *rest]
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _editable(_revision_of(obj))
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and _editable(_revision_of(obj))
+
+    def has_add_permission(self, request, obj=None):
+        # Inlines get the parent object; model admins get no obj.
+        args = (request, obj) if isinstance(self, admin.options.InlineModelAdmin) else (request,)
+        return super().has_add_permission(*args) and _editable(_revision_of(obj))
 
 
 class PositionedInlineFormSet(BaseInlineFormSet):
@@ -63,20 +114,18 @@ class PositionedInlineFormSet(BaseInlineFormSet):
         return super().save(commit)
 
 
-class PositionedInline(admin.StackedInline):
+class PositionedInline(DraftOnlyMixin, admin.StackedInline):
+    form = VersionedModelForm
     formset = PositionedInlineFormSet
     extra = 0
     show_change_link = True
     readonly_fields = ("lineage_id",)
-    formfield_overrides = {
-        # Long texts from the source: a small textarea per row.
-        models.TextField: {"widget": TEXTAREA},
-    }
+    formfield_overrides = TEXT_WIDGETS
 
 
 class NationalInitiativeInline(PositionedInline):
     model = NationalInitiative
-    fields = ("position", "text", "data_note", "lineage_id")
+    fields = ("position", "text", "change_reason", "retired", "data_note", "lineage_id")
 
 
 class CityActionInline(PositionedInline):
@@ -86,13 +135,22 @@ class CityActionInline(PositionedInline):
         "text",
         "all_districts",
         "responsible_organisations",
+        "change_reason",
+        "retired",
         "data_note",
         "lineage_id",
     )
     autocomplete_fields = ("responsible_organisations",)
 
 
-class NextStepInline(PositionedInline):
+class HorizonCheckboxesMixin:
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "horizons":
+            kwargs["widget"] = forms.CheckboxSelectMultiple
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class NextStepInline(HorizonCheckboxesMixin, PositionedInline):
     model = NextStep
     fields = (
         "position",
@@ -101,25 +159,39 @@ class NextStepInline(PositionedInline):
         "horizon_note",
         "all_districts",
         "responsible_organisations",
+        "change_reason",
+        "retired",
         "data_note",
         "lineage_id",
     )
     autocomplete_fields = ("responsible_organisations",)
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "horizons":
-            kwargs["widget"] = forms.CheckboxSelectMultiple
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
 
 class NeedInline(PositionedInline):
     model = Need
-    fields = ("position", "title", "data_note", "lineage_id")
+    fields = ("position", "title", "change_reason", "retired", "data_note", "lineage_id")
 
 
 class FocusAreaInline(PositionedInline):
     model = FocusArea
-    fields = ("position", "title", "data_note", "lineage_id")
+    fields = ("position", "title", "change_reason", "retired", "data_note", "lineage_id")
+
+
+class RevisionEventInline(admin.TabularInline):
+    """The revision's timeline: read-only, written by the lifecycle services."""
+
+    model = RevisionEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "from_status", "to_status", "actor_name", "comment")
+    readonly_fields = fields
+    verbose_name_plural = _("timeline")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(TimeHorizon)
@@ -137,16 +209,25 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Revision)
-class RevisionAdmin(SimpleHistoryAdmin):
+class RevisionAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+    form = VersionedModelForm
     list_display = ("year", "title", "status", "case_number", "decision_body", "decision_date")
     list_filter = ("status",)
     search_fields = ("title", "case_number")
     list_select_related = ("decision_body",)
-    autocomplete_fields = ("decision_body",)
-    raw_id_fields = ("based_on",)
-    inlines = (FocusAreaInline,)
+    inlines = (FocusAreaInline, RevisionEventInline)
+    actions = ("submit_for_review",)
+    readonly_fields = (
+        "status",
+        "based_on",
+        "decision_body",
+        "decision_date",
+        "case_number",
+        "decision_paragraph",
+        "lifecycle_link",
+    )
     fieldsets = (
-        (None, {"fields": ("year", "title", "status", "based_on", "summary")}),
+        (None, {"fields": ("year", "title", "status", "based_on", "lifecycle_link", "summary")}),
         (
             _("Decision"),
             {
@@ -161,45 +242,126 @@ class RevisionAdmin(SimpleHistoryAdmin):
         ),
     )
 
+    @admin.display(description=_("review and approval"))
+    def lifecycle_link(self, obj: Revision) -> str:
+        if obj.pk is None:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("roadmap:detail", args=[obj.year]),
+            gettext("Open the revision page (submit, return, approve, compare)"),
+        )
+
+    @admin.action(description=_("Submit the selected drafts for review"))
+    def submit_for_review(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for revision in queryset:
+            try:
+                revision_submit(revision=revision, actor=request.user)
+            except (ValidationError, PermissionDenied) as exc:
+                text = "; ".join(getattr(exc, "messages", [str(exc)]))
+                self.message_user(request, f"{revision}: {text}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(revision)s was submitted for review.") % {"revision": revision},
+                    messages.SUCCESS,
+                )
+
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(SimpleHistoryAdmin):
-    list_display = ("title", "position", "revision")
-    list_filter = ("revision",)
+class FocusAreaAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+    form = VersionedModelForm
+    list_display = ("title", "position", "retired", "revision")
+    list_filter = ("revision", "retired")
     search_fields = ("title",)
     list_select_related = ("revision",)
     readonly_fields = ("lineage_id",)
-    fields = ("revision", "position", "title", "data_note", "lineage_id")
+    fields = (
+        "revision",
+        "position",
+        "title",
+        "change_reason",
+        "retired",
+        "data_note",
+        "lineage_id",
+    )
     inlines = (NeedInline,)
+    formfield_overrides = TEXT_WIDGETS
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "revision":
+            kwargs["queryset"] = Revision.objects.filter(status=Revision.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A focus area stays in its revision.
+        if obj is not None:
+            return ("revision", *self.readonly_fields)
+        return self.readonly_fields
+
+    def get_search_results(self, request, queryset, search_term):
+        # When a need's "focus area" autocomplete asks, offer only the draft's.
+        results, dup = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("field_name") == "focus_area":
+            results = results.filter(revision__status=Revision.Status.DRAFT)
+        return results, dup
 
 
 @admin.register(Need)
-class NeedAdmin(SimpleHistoryAdmin):
-    list_display = ("__str__", "focus_area", "position", "revision")
-    list_filter = ("revision", "focus_area")
+class NeedAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+    form = VersionedModelForm
+    list_display = ("__str__", "focus_area", "position", "retired", "revision")
+    list_filter = ("revision", "focus_area", "retired")
     search_fields = ("title", "data_note")
     list_select_related = ("focus_area", "revision")
     autocomplete_fields = ("focus_area",)
     readonly_fields = ("lineage_id",)
-    fields = ("focus_area", "position", "title", "data_note", "lineage_id")
+    fields = (
+        "focus_area",
+        "position",
+        "title",
+        "change_reason",
+        "retired",
+        "data_note",
+        "lineage_id",
+    )
     inlines = (NationalInitiativeInline, CityActionInline, NextStepInline)
+    formfield_overrides = TEXT_WIDGETS
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "focus_area":
+            kwargs["queryset"] = FocusArea.objects.filter(revision__status=Revision.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        # When an item's "need" autocomplete asks, offer only needs in the draft.
+        results, dup = super().get_search_results(request, queryset, search_term)
+        if request.GET.get("field_name") == "need":
+            results = results.filter(revision__status=Revision.Status.DRAFT)
+        return results, dup
 
 
-class NeedItemAdmin(SimpleHistoryAdmin):
-    list_display = ("__str__", "need", "position")
+class NeedItemAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+    form = VersionedModelForm
+    list_display = ("__str__", "need", "position", "retired")
     search_fields = ("text", "need__title")
     list_select_related = ("need", "need__focus_area")
     autocomplete_fields = ("need",)
     readonly_fields = ("lineage_id",)
-    formfield_overrides = PositionedInline.formfield_overrides
+    formfield_overrides = TEXT_WIDGETS
 
     def get_list_filter(self, request: HttpRequest):
-        return ("revision", ("need__focus_area", admin.RelatedOnlyFieldListFilter))
+        return ("revision", ("need__focus_area", admin.RelatedOnlyFieldListFilter), "retired")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "need":
+            kwargs["queryset"] = Need.objects.filter(revision__status=Revision.Status.DRAFT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(NationalInitiative)
 class NationalInitiativeAdmin(NeedItemAdmin):
-    fields = ("need", "position", "text", "data_note", "lineage_id")
+    fields = ("need", "position", "text", "change_reason", "retired", "data_note", "lineage_id")
 
 
 @admin.register(CityAction)
@@ -210,6 +372,8 @@ class CityActionAdmin(NeedItemAdmin):
         "text",
         "all_districts",
         "responsible_organisations",
+        "change_reason",
+        "retired",
         "data_note",
         "lineage_id",
     )
@@ -223,8 +387,8 @@ class CityActionAdmin(NeedItemAdmin):
 
 
 @admin.register(NextStep)
-class NextStepAdmin(NeedItemAdmin):
-    list_display = ("__str__", "need", "position", "horizon_label")
+class NextStepAdmin(HorizonCheckboxesMixin, NeedItemAdmin):
+    list_display = ("__str__", "need", "position", "horizon_label", "retired")
     fields = (
         "need",
         "position",
@@ -233,9 +397,13 @@ class NextStepAdmin(NeedItemAdmin):
         "horizon_note",
         "all_districts",
         "responsible_organisations",
+        "change_reason",
+        "retired",
         "data_note",
         "lineage_id",
+        "horizon_set_year",
     )
+    readonly_fields = ("lineage_id", "horizon_set_year")
     autocomplete_fields = ("need", "responsible_organisations")
 
     def get_list_filter(self, request: HttpRequest):
@@ -248,11 +416,6 @@ class NextStepAdmin(NeedItemAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).prefetch_related("horizons")
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "horizons":
-            kwargs["widget"] = forms.CheckboxSelectMultiple
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description=_("time horizon"))
     def horizon_label(self, obj: NextStep) -> str:

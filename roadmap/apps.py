@@ -8,6 +8,6 @@ class RoadmapConfig(AppConfig):
     verbose_name = _("Roadmap")
 
     def ready(self) -> None:
-        from . import roles
+        from . import roles, signals  # noqa: F401  (connects the guards)
 
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="roadmap_sync_roles")

@@ -125,6 +125,72 @@ class Organisation(models.Model):
 # --- Revisions ---------------------------------------------------------------------
 
 
+LOCKED_STATUSES = ("approved", "superseded")
+
+
+class RevisionLockedError(ValidationError):
+    """A change to an approved or superseded revision, or to its content."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or _(
+                "The revision is approved and can no longer be changed. "
+                "Corrections go into the next draft."
+            ),
+            code="revision_locked",
+        )
+
+
+class ConcurrentEditError(ValidationError):
+    """Someone else saved the row after this user loaded it."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or _(
+                "Someone else saved changes to this item after you opened it. "
+                "Your changes were not saved."
+            ),
+            code="concurrent_edit",
+        )
+
+
+class VersionedModel(models.Model):
+    """Optimistic locking: ``version`` grows by one on every save.
+
+    A form that sets ``expected_version`` before ``save()`` makes the save a
+    compare-and-set: if the row's version in the database is no longer the one
+    the user loaded, nothing is written and ``ConcurrentEditError`` is raised.
+    """
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def _bump_version(self) -> None:
+        expected = getattr(self, "expected_version", None)
+        if self.pk is None or self._state.adding:
+            return
+        if expected is None:
+            self.version = (
+                type(self)._base_manager.filter(pk=self.pk).values_list("version", flat=True).get()
+                + 1
+            )
+            return
+        # Compare-and-set: only the writer that still sees `expected` wins.
+        won = (
+            type(self)
+            ._base_manager.filter(pk=self.pk, version=expected)
+            .update(version=expected + 1)
+        )
+        if not won:
+            raise ConcurrentEditError()
+        self.version = expected + 1
+        self.expected_version = self.version
+
+
 class RevisionQuerySet(models.QuerySet["Revision"]):
     def approved(self) -> "RevisionQuerySet":
         return self.filter(status=Revision.Status.APPROVED)
@@ -134,8 +200,12 @@ class RevisionQuerySet(models.QuerySet["Revision"]):
         return self.approved().order_by("-year").first()
 
 
-class Revision(models.Model):
-    """One year's complete edition of the roadmap."""
+class Revision(VersionedModel):
+    """One year's complete edition of the roadmap.
+
+    Draft → in review → approved → superseded. Approved and superseded
+    revisions, and everything in them, never change again.
+    """
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -181,6 +251,11 @@ class Revision(models.Model):
         verbose_name = _("revision")
         verbose_name_plural = _("revisions")
         ordering = ["-year"]
+        permissions = [
+            ("start_revision", _("Can start a new revision")),
+            ("submit_revision", _("Can submit a revision for review")),
+            ("approve_revision", _("Can return and approve revisions")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "in_review", "approved", "superseded"]),
@@ -207,6 +282,48 @@ class Revision(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.year})"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            self._guard_locked()
+        self._bump_version()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if (
+            self.pk is not None
+            and Revision.objects.filter(pk=self.pk, status__in=LOCKED_STATUSES).exists()
+        ):
+            raise RevisionLockedError()
+        return super().delete(*args, **kwargs)
+
+    # Fields that may change on a locked revision: approved → superseded only.
+    _LOCK_EXEMPT = {"status", "updated_at", "version"}
+
+    def _guard_locked(self) -> None:
+        stored = Revision._base_manager.filter(pk=self.pk).first()
+        if stored is None or stored.status not in LOCKED_STATUSES:
+            return
+        superseding = (
+            stored.status == self.Status.APPROVED and self.status == self.Status.SUPERSEDED
+        )
+        unchanged_status = stored.status == self.status
+        changed_fields = [
+            f.attname
+            for f in self._meta.concrete_fields
+            if f.attname not in self._LOCK_EXEMPT
+            and getattr(stored, f.attname) != getattr(self, f.attname)
+        ]
+        if changed_fields or not (superseding or unchanged_status):
+            raise RevisionLockedError()
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in LOCKED_STATUSES
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
     def clean(self) -> None:
         super().clean()
         if self.status in (self.Status.APPROVED, self.Status.SUPERSEDED):
@@ -219,11 +336,63 @@ class Revision(models.Model):
                 raise ValidationError(errors)
 
 
+class RevisionEvent(models.Model):
+    """One step in a revision's life: who moved it where, when, and why."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        SUBMITTED = "submitted", _("Submitted for review")
+        RETURNED = "returned", _("Returned to draft")
+        APPROVED = "approved", _("Approved")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    revision = models.ForeignKey(
+        Revision, verbose_name=_("revision"), on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    from_status = models.CharField(
+        _("from status"), max_length=20, choices=Revision.Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to status"), max_length=20, choices=Revision.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(_("by (name)"), max_length=200, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("revision event")
+        verbose_name_plural = _("revision events")
+        ordering = ["revision", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="returned") | Q(comment__length__gt=0),
+                name="revisionevent_return_has_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.revision}: {self.get_kind_display()}"
+
+
 # --- Content -----------------------------------------------------------------------
 
 
-class RoadmapItem(models.Model):
-    """Fields every content row shares."""
+class RoadmapItemQuerySet(models.QuerySet):
+    def active(self) -> "RoadmapItemQuerySet":
+        """Items that are part of the plan: not retired."""
+        return self.filter(retired=False)
+
+
+class RoadmapItem(VersionedModel):
+    """Fields every content row shares, and the guard that keeps approved
+    revisions unchanged."""
 
     revision = models.ForeignKey(
         Revision,
@@ -245,16 +414,60 @@ class RoadmapItem(models.Model):
         blank=True,
         help_text=_("Remarks on the source text, e.g. text missing in the source document."),
     )
+    change_reason = models.TextField(
+        _("reason for change"),
+        blank=True,
+        help_text=_(
+            "Why the item was added, changed, moved, re-timed or retired in this revision."
+        ),
+    )
+    retired = models.BooleanField(
+        _("retired"),
+        default=False,
+        help_text=_("Retired in this revision: kept for the record, no longer part of the plan."),
+    )
+
+    objects = RoadmapItemQuerySet.as_manager()
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
-        self.revision_id = self.parent_revision_id()
+        revision_id, status = self.parent_revision()
+        if status in LOCKED_STATUSES:
+            raise RevisionLockedError()
+        if self.pk is not None and not self._state.adding:
+            stored_revision_id, stored_status = (
+                type(self)
+                ._base_manager.filter(pk=self.pk)
+                .values_list("revision_id", "revision__status")
+                .get()
+            )
+            if stored_status in LOCKED_STATUSES:
+                raise RevisionLockedError()
+            if stored_revision_id != revision_id:
+                raise ValidationError(_("An item cannot be moved to another revision."))
+        self.revision_id = revision_id
+        self._bump_version()
         super().save(*args, **kwargs)
 
-    def parent_revision_id(self) -> int:  # pragma: no cover - overridden
+    def delete(self, *args, **kwargs):
+        guard_item_deletable(self)
+        return super().delete(*args, **kwargs)
+
+    def parent_revision(self) -> tuple[int, str]:  # pragma: no cover - overridden
+        """(revision id, revision status) of the parent this row hangs under."""
         raise NotImplementedError
+
+    def clean(self) -> None:
+        super().clean()
+        if self.retired and not self.change_reason.strip():
+            raise ValidationError({"change_reason": _("Give a reason when an item is retired.")})
+
+
+def guard_item_deletable(item: "RoadmapItem") -> None:
+    if Revision._base_manager.filter(pk=item.revision_id, status__in=LOCKED_STATUSES).exists():
+        raise RevisionLockedError()
 
 
 POSITION_TAKEN = _("This position is already taken. Each row needs its own position.")
@@ -271,7 +484,16 @@ def _item_constraints(prefix: str, parent: str, text_field: str) -> list[models.
         models.CheckConstraint(
             condition=Q(**{f"{text_field}__length__gt": 0}), name=f"{prefix}_{text_field}_not_empty"
         ),
+        _retired_has_reason(prefix),
     ]
+
+
+def _retired_has_reason(prefix: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(retired=False) | Q(change_reason__length__gt=0),
+        name=f"{prefix}_retired_has_reason",
+        violation_error_message=_("Give a reason when an item is retired."),
+    )
 
 
 class FocusArea(RoadmapItem):
@@ -296,8 +518,8 @@ class FocusArea(RoadmapItem):
     def __str__(self) -> str:
         return self.title
 
-    def parent_revision_id(self) -> int:
-        return self.revision_id
+    def parent_revision(self) -> tuple[int, str]:
+        return Revision._base_manager.filter(pk=self.revision_id).values_list("pk", "status").get()
 
 
 class Need(RoadmapItem):
@@ -325,6 +547,7 @@ class Need(RoadmapItem):
                 condition=Q(title__length__gt=0) | Q(data_note__length__gt=0),
                 name="need_title_or_data_note",
             ),
+            _retired_has_reason("need"),
         ]
 
     def __str__(self) -> str:
@@ -337,8 +560,12 @@ class Need(RoadmapItem):
                 {"title": _("A need must have a title, or a data note saying why it has none.")}
             )
 
-    def parent_revision_id(self) -> int:
-        return FocusArea.objects.values_list("revision_id", flat=True).get(pk=self.focus_area_id)
+    def parent_revision(self) -> tuple[int, str]:
+        return (
+            FocusArea._base_manager.filter(pk=self.focus_area_id)
+            .values_list("revision_id", "revision__status")
+            .get()
+        )
 
 
 class NeedItem(RoadmapItem):
@@ -352,8 +579,12 @@ class NeedItem(RoadmapItem):
     def __str__(self) -> str:
         return self.text if len(self.text) <= 80 else self.text[:79] + "…"
 
-    def parent_revision_id(self) -> int:
-        return Need.objects.values_list("revision_id", flat=True).get(pk=self.need_id)
+    def parent_revision(self) -> tuple[int, str]:
+        return (
+            Need._base_manager.filter(pk=self.need_id)
+            .values_list("revision_id", "revision__status")
+            .get()
+        )
 
 
 class ResponsibilityMixin(models.Model):
@@ -432,6 +663,13 @@ class NextStep(ResponsibilityMixin, NeedItem):
         blank=True,
         help_text=_("E.g. “ingår i boendeplan”."),
     )
+    horizon_set_year = models.PositiveSmallIntegerField(
+        _("horizon set in"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Year of the revision in which the current time horizons were set."),
+    )
     responsible_organisations = models.ManyToManyField(
         Organisation,
         verbose_name=_("responsible organisations"),
@@ -446,6 +684,15 @@ class NextStep(ResponsibilityMixin, NeedItem):
         verbose_name_plural = _("next steps")
         ordering = ["need", "position"]
         constraints = _item_constraints("nextstep", "need", "text")
+
+    def due_year(self) -> int | None:
+        """The year by which the step is due: the year its horizons were set,
+        plus the shortest finite horizon (kort: +1, medellång: +3). Lång sikt
+        and löpande alone give no due year. Uses prefetched horizons."""
+        if self.horizon_set_year is None:
+            return None
+        offsets = [h.years_until_due for h in self.horizons.all() if h.years_until_due is not None]
+        return self.horizon_set_year + min(offsets) if offsets else None
 
     def horizon_label(self) -> str:
         """E.g. "Kort sikt, löpande (ingår i boendeplan)"; uses prefetched horizons."""

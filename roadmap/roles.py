@@ -24,6 +24,8 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         *READ,
         ("roadmap", "add_revision"),
         ("roadmap", "change_revision"),
+        ("roadmap", "start_revision"),
+        ("roadmap", "submit_revision"),
         ("roadmap", "view_timehorizon"),
         ("roadmap", "view_organisation"),
         *[
@@ -35,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     APPROVER: [
         *READ,
         ("roadmap", "change_revision"),
+        ("roadmap", "approve_revision"),
         ("roadmap", "view_timehorizon"),
         ("roadmap", "view_organisation"),
     ],

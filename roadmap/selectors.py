@@ -11,34 +11,43 @@ def revision_current() -> Revision | None:
     return Revision.objects.select_related("decision_body").current()
 
 
-def revision_tree(*, revision: Revision) -> list[FocusArea]:
+def revision_tree(*, revision: Revision, include_retired: bool = False) -> list[FocusArea]:
     """The revision's focus areas with needs and all their items, in order.
+    Retired items are left out unless asked for.
 
     A fixed number of queries, whatever the size of the roadmap.
     """
-    needs = Need.objects.order_by("position").prefetch_related(
-        Prefetch(
-            "national_initiatives",
-            queryset=NationalInitiative.objects.order_by("position"),
-        ),
+
+    def rows(model):
+        qs = model.objects.order_by("position")
+        return qs if include_retired else qs.active()
+
+    needs = rows(Need).prefetch_related(
+        Prefetch("national_initiatives", queryset=rows(NationalInitiative)),
         Prefetch(
             "city_actions",
-            queryset=CityAction.objects.order_by("position").prefetch_related(
-                "responsible_organisations"
-            ),
+            queryset=rows(CityAction).prefetch_related("responsible_organisations"),
         ),
         Prefetch(
             "next_steps",
-            queryset=NextStep.objects.order_by("position").prefetch_related(
-                "horizons", "responsible_organisations"
-            ),
+            queryset=rows(NextStep).prefetch_related("horizons", "responsible_organisations"),
         ),
     )
     return list(
-        FocusArea.objects.filter(revision=revision)
-        .order_by("position")
+        rows(FocusArea)
+        .filter(revision=revision)
         .prefetch_related(Prefetch("needs", queryset=needs))
     )
+
+
+def _common(item) -> dict[str, Any]:
+    return {
+        "lineage_id": str(item.lineage_id),
+        "position": item.position,
+        "data_note": item.data_note,
+        "retired": item.retired,
+        "change_reason": item.change_reason,
+    }
 
 
 def _responsibility(item: CityAction | NextStep) -> dict[str, Any]:
@@ -51,40 +60,32 @@ def _responsibility(item: CityAction | NextStep) -> dict[str, Any]:
 def revision_export_data(*, revision: Revision) -> dict[str, Any]:
     """The whole revision as plain data (the JSON export's shape, see README)."""
     focus_areas = []
-    for fa in revision_tree(revision=revision):
+    for fa in revision_tree(revision=revision, include_retired=True):
         needs = []
         for need in fa.needs.all():
             needs.append(
                 {
-                    "lineage_id": str(need.lineage_id),
-                    "position": need.position,
+                    **_common(need),
                     "title": need.title,
-                    "data_note": need.data_note,
                     "national_initiatives": [
                         {
-                            "lineage_id": str(item.lineage_id),
-                            "position": item.position,
+                            **_common(item),
                             "text": item.text,
-                            "data_note": item.data_note,
                         }
                         for item in need.national_initiatives.all()
                     ],
                     "city_actions": [
                         {
-                            "lineage_id": str(item.lineage_id),
-                            "position": item.position,
+                            **_common(item),
                             "text": item.text,
-                            "data_note": item.data_note,
                             "responsible": _responsibility(item),
                         }
                         for item in need.city_actions.all()
                     ],
                     "next_steps": [
                         {
-                            "lineage_id": str(item.lineage_id),
-                            "position": item.position,
+                            **_common(item),
                             "text": item.text,
-                            "data_note": item.data_note,
                             "horizons": [h.code for h in item.horizons.all()],
                             "horizon_note": item.horizon_note,
                             "responsible": _responsibility(item),
@@ -95,10 +96,8 @@ def revision_export_data(*, revision: Revision) -> dict[str, Any]:
             )
         focus_areas.append(
             {
-                "lineage_id": str(fa.lineage_id),
-                "position": fa.position,
+                **_common(fa),
                 "title": fa.title,
-                "data_note": fa.data_note,
                 "needs": needs,
             }
         )
@@ -132,6 +131,8 @@ EXPORT_CSV_COLUMNS = [
     "responsible_organisations",
     "all_districts",
     "data_note",
+    "retired",
+    "change_reason",
     "lineage_id",
 ]
 
@@ -165,7 +166,34 @@ def revision_export_rows(*, revision: Revision) -> list[dict[str, Any]]:
                             ),
                             "all_districts": responsible.get("all_districts", ""),
                             "data_note": item["data_note"],
+                            "retired": item["retired"],
+                            "change_reason": item["change_reason"],
                             "lineage_id": item["lineage_id"],
                         }
                     )
     return rows
+
+
+def next_steps_with_due_year(*, revision: Revision) -> list[NextStep]:
+    """The revision's active next steps, each with ``due`` set to its due year
+    (None for lång sikt and löpande), with need and focus area loaded."""
+    steps = list(
+        NextStep.objects.active()
+        .filter(revision=revision, need__retired=False, need__focus_area__retired=False)
+        .select_related("need", "need__focus_area")
+        .prefetch_related("horizons", "responsible_organisations")
+        .order_by("need__focus_area__position", "need__position", "position")
+    )
+    for step in steps:
+        step.due = step.due_year()
+    return steps
+
+
+def next_steps_overdue(*, revision: Revision, as_of_year: int) -> list[NextStep]:
+    """Next steps whose due year has passed by ``as_of_year``: a kort sikt step
+    set in 2021 is due by the end of 2022, so it is overdue from 2023 on."""
+    return [
+        step
+        for step in next_steps_with_due_year(revision=revision)
+        if step.due is not None and step.due < as_of_year
+    ]

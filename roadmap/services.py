@@ -2,14 +2,16 @@
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from .models import (
     CityAction,
@@ -19,8 +21,10 @@ from .models import (
     NextStep,
     Organisation,
     Revision,
+    RevisionEvent,
     TimeHorizon,
 )
+from .selectors import revision_tree
 
 # Lineage ids of imported revisions are derived from the item's place in the
 # source document, so that every installation gives the 2021 items the same ids.
@@ -91,14 +95,12 @@ def roadmap_import(
     reason = f"Import av {rev['title']} {year}"
 
     with transaction.atomic():
+        # Built in review, then approved: an approved revision accepts no content.
         revision = Revision(
             year=year,
             title=rev["title"],
             summary=rev.get("summary", ""),
-            status=Revision.Status.APPROVED,
-            decision_body=Organisation.objects.get(code=decision_body),
-            case_number=case_number,
-            decision_note=decision_note,
+            status=Revision.Status.IN_REVIEW,
         )
         _save(revision, actor=actor, reason=reason)
         for fa_pos, fa_data in enumerate(data["focus_areas"], start=1):
@@ -153,6 +155,14 @@ def roadmap_import(
                                     f"Okänd tidshorisont: {', '.join(sorted(unknown))}"
                                 )
                             item.horizons.set([horizons[c] for c in codes])
+        revision.status = Revision.Status.APPROVED
+        revision.decision_body = Organisation.objects.get(code=decision_body)
+        revision.case_number = case_number
+        revision.decision_note = decision_note
+        _save(revision, actor=actor, reason=reason)
+        _event(
+            revision, kind=RevisionEvent.Kind.APPROVED, from_status="", actor=actor, comment=reason
+        )
     return revision
 
 
@@ -174,3 +184,243 @@ def roadmap_import_file(*, path: Path, actor: AbstractBaseUser | None = None) ->
         decision_note=decision.get("note", ""),
         actor=actor,
     )
+
+
+# --- Revision lifecycle ----------------------------------------------------------
+
+
+def _require(actor: AbstractBaseUser | None, perm: str) -> None:
+    if actor is None or not actor.has_perm(perm):
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def _event(
+    revision: Revision,
+    *,
+    kind: str,
+    from_status: str,
+    actor: AbstractBaseUser | None,
+    comment: str = "",
+) -> RevisionEvent:
+    name = ""
+    if actor is not None:
+        name = actor.get_full_name() or actor.get_username()
+    return RevisionEvent.objects.create(
+        revision=revision,
+        kind=kind,
+        from_status=from_status,
+        to_status=revision.status,
+        actor=actor,
+        actor_name=name,
+        comment=comment,
+    )
+
+
+def _locked_for_update(revision: Revision) -> Revision:
+    return Revision.objects.select_for_update().get(pk=revision.pk)
+
+
+def _transition(
+    revision: Revision,
+    *,
+    expected: str,
+    to: str,
+    kind: str,
+    actor: AbstractBaseUser | None,
+    comment: str = "",
+) -> Revision:
+    current = _locked_for_update(revision)
+    if current.status != expected:
+        raise ValidationError(
+            _("The revision is “%(status)s”; this step is not possible now.")
+            % {"status": current.get_status_display()},
+            code="invalid_transition",
+        )
+    from_status = current.status
+    current.status = to
+    _save(current, actor=actor, reason=str(RevisionEvent.Kind(kind).label))
+    _event(current, kind=kind, from_status=from_status, actor=actor, comment=comment)
+    return current
+
+
+def revision_submit(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:
+    """Utkast → Under granskning (editors)."""
+    _require(actor, "roadmap.submit_revision")
+    with transaction.atomic():
+        return _transition(
+            revision,
+            expected=Revision.Status.DRAFT,
+            to=Revision.Status.IN_REVIEW,
+            kind=RevisionEvent.Kind.SUBMITTED,
+            actor=actor,
+            comment=comment.strip(),
+        )
+
+
+def revision_return(*, revision: Revision, actor: AbstractBaseUser, comment: str) -> Revision:
+    """Under granskning → Utkast, with a comment saying what to change (approvers)."""
+    _require(actor, "roadmap.approve_revision")
+    if not comment.strip():
+        raise ValidationError(
+            {"comment": _("Say why the revision is returned.")}, code="comment_required"
+        )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                return _transition(
+                    revision,
+                    expected=Revision.Status.IN_REVIEW,
+                    to=Revision.Status.DRAFT,
+                    kind=RevisionEvent.Kind.RETURNED,
+                    actor=actor,
+                    comment=comment.strip(),
+                )
+        except IntegrityError:
+            raise ValidationError(
+                _("There is already an open draft revision. Finish or remove it first."),
+                code="draft_exists",
+            ) from None
+
+
+def revision_approve(
+    *,
+    revision: Revision,
+    actor: AbstractBaseUser,
+    decision_body: Organisation,
+    decision_date: date,
+    case_number: str,
+    decision_paragraph: str = "",
+    comment: str = "",
+) -> Revision:
+    """Under granskning → Fastställd, recording the political decision. The
+    revision in force until now becomes Ersatt (approvers)."""
+    _require(actor, "roadmap.approve_revision")
+    errors = {}
+    if decision_body is None:
+        errors["decision_body"] = _("Give the deciding body.")
+    if decision_date is None:
+        errors["decision_date"] = _("Give the date of the decision.")
+    if not (case_number or "").strip():
+        errors["case_number"] = _("Give the case number (Dnr).")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        current = _locked_for_update(revision)
+        if current.status != Revision.Status.IN_REVIEW:
+            raise ValidationError(
+                _("The revision is “%(status)s”; this step is not possible now.")
+                % {"status": current.get_status_display()},
+                code="invalid_transition",
+            )
+        predecessors = list(
+            Revision.objects.select_for_update()
+            .filter(status=Revision.Status.APPROVED)
+            .exclude(pk=current.pk)
+        )
+        current.decision_body = decision_body
+        current.decision_date = decision_date
+        current.case_number = case_number.strip()
+        current.decision_paragraph = (decision_paragraph or "").strip()
+        current.status = Revision.Status.APPROVED
+        _save(current, actor=actor, reason=str(RevisionEvent.Kind.APPROVED.label))
+        _event(
+            current,
+            kind=RevisionEvent.Kind.APPROVED,
+            from_status=Revision.Status.IN_REVIEW,
+            actor=actor,
+            comment=comment.strip(),
+        )
+        for old in predecessors:
+            old.status = Revision.Status.SUPERSEDED
+            _save(old, actor=actor, reason=str(RevisionEvent.Kind.SUPERSEDED.label))
+            _event(
+                old,
+                kind=RevisionEvent.Kind.SUPERSEDED,
+                from_status=Revision.Status.APPROVED,
+                actor=actor,
+                comment=_("Replaced by %(revision)s.") % {"revision": current},
+            )
+        return current
+
+
+def revision_start(
+    *, actor: AbstractBaseUser, year: int | None = None, title: str | None = None
+) -> Revision:
+    """ "Starta ny revidering": the next draft, as a deep copy of the approved
+    revision in force. Every copied item keeps its lineage id; retired items
+    are not carried over. One transaction; at most one open draft."""
+    _require(actor, "roadmap.start_revision")
+    base = Revision.objects.current()
+    if base is None:
+        raise ValidationError(_("There is no approved revision to start from."))
+    year = year or base.year + 1
+    if year <= base.year:
+        raise ValidationError(
+            {
+                "year": _("The new revision must be for a later year than %(year)s.")
+                % {"year": base.year}
+            }
+        )
+    reason = _("Copied from %(revision)s") % {"revision": base}
+    try:
+        with transaction.atomic():
+            if Revision.objects.filter(status=Revision.Status.DRAFT).exists():
+                raise IntegrityError("revision_single_draft")
+            if Revision.objects.filter(year=year).exists():
+                raise ValidationError(
+                    {"year": _("There is already a revision for %(year)s.") % {"year": year}}
+                )
+            draft = Revision(
+                year=year,
+                title=title or base.title,
+                summary=base.summary,
+                status=Revision.Status.DRAFT,
+                based_on=base,
+            )
+            _save(draft, actor=actor, reason=reason)
+            _event(
+                draft,
+                kind=RevisionEvent.Kind.CREATED,
+                from_status="",
+                actor=actor,
+                comment=reason,
+            )
+            _copy_tree(base=base, draft=draft, actor=actor, reason=reason)
+    except IntegrityError:
+        raise ValidationError(
+            _("There is already an open draft revision. Finish or remove it first."),
+            code="draft_exists",
+        ) from None
+    return draft
+
+
+def _copy_item(item: models.Model, *, actor, reason: str, **overrides) -> models.Model:
+    fields = {
+        f.attname: getattr(item, f.attname)
+        for f in item._meta.concrete_fields
+        if not f.primary_key and f.attname not in ("version", "change_reason", "retired")
+    }
+    fields.update(overrides)
+    copy = type(item)(**fields)
+    copy._history_user = actor  # type: ignore[attr-defined]
+    copy._change_reason = reason  # type: ignore[attr-defined]
+    copy.save()
+    return copy
+
+
+def _copy_tree(*, base: Revision, draft: Revision, actor, reason: str) -> None:
+    for fa in revision_tree(revision=base):
+        fa_copy = _copy_item(fa, actor=actor, reason=reason, revision_id=draft.pk)
+        for need in fa.needs.all():
+            need_copy = _copy_item(
+                need, actor=actor, reason=reason, revision_id=draft.pk, focus_area_id=fa_copy.pk
+            )
+            for item in need.national_initiatives.all():
+                _copy_item(item, actor=actor, reason=reason, need_id=need_copy.pk)
+            for item in need.city_actions.all():
+                copy = _copy_item(item, actor=actor, reason=reason, need_id=need_copy.pk)
+                copy.responsible_organisations.set(item.responsible_organisations.all())
+            for item in need.next_steps.all():
+                copy = _copy_item(item, actor=actor, reason=reason, need_id=need_copy.pk)
+                copy.responsible_organisations.set(item.responsible_organisations.all())
+                copy.horizons.set(item.horizons.all())

@@ -32,3 +32,12 @@ def revision_detail_view(request: HttpRequest, year: int) -> HttpResponse:
         # Drafts are shown only to those who work on them.
         raise Http404
     return _render_revision(request, revision)
+
+
+# Placeholders until the lifecycle pages are written.
+def revision_list_view(request, *args, **kwargs):  # pragma: no cover
+    raise Http404
+
+
+revision_start_view = revision_submit_view = revision_return_view = revision_list_view
+revision_approve_view = revision_overdue_view = revision_list_view

@@ -17,7 +17,12 @@ from django.test import Client
 
 from roadmap import roles
 from roadmap.models import Organisation, Revision, TimeHorizon
-from tests.factories import CityActionFactory, NationalInitiativeFactory, NextStepFactory
+from tests.factories import (
+    CityActionFactory,
+    NationalInitiativeFactory,
+    NextStepFactory,
+    approve,
+)
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105 - test password
 
@@ -133,7 +138,7 @@ def small_roadmap(reference_data):
         need=step.need,
         responsible_organisations=list(Organisation.objects.filter(code="ks")),
     )
-    return step.revision
+    return approve(step.revision)
 
 
 # --- Test layers ------------------------------------------------------------------

@@ -44,21 +44,34 @@ class TimeHorizonFactory(DjangoModelFactory):
 
 
 class RevisionFactory(DjangoModelFactory):
-    """An approved revision by default (with case number and deciding body)."""
+    """A revision in review by default: content can be added to it, and
+    ``approve()`` below then locks it. ``draft=True`` gives an open draft."""
 
     class Meta:
         model = Revision
 
     year = factory.Sequence(lambda n: 2100 + n)
     title = "Färdplan för äldreomsorgens utveckling"
-    status = Revision.Status.APPROVED
-    case_number = factory.LazyAttribute(lambda o: f"KS {o.year}/1")
-    decision_body = factory.SubFactory(
-        OrganisationFactory, code="kf", name="Kommunfullmäktige", kind=Organisation.Kind.COUNCIL
-    )
+    status = Revision.Status.IN_REVIEW
 
     class Params:
-        draft = factory.Trait(status=Revision.Status.DRAFT, case_number="", decision_body=None)
+        draft = factory.Trait(status=Revision.Status.DRAFT)
+
+
+def approve(revision: Revision) -> Revision:
+    """Mark a revision built by the factories as approved, with a decision.
+
+    Test set-up only: the lifecycle services do this for real (and check who
+    may), see test_lifecycle.
+    """
+    kf = OrganisationFactory(
+        code="kf", name="Kommunfullmäktige", kind=Organisation.Kind.COUNCIL
+    )
+    revision.status = Revision.Status.APPROVED
+    revision.case_number = revision.case_number or f"KS {revision.year}/1"
+    revision.decision_body = revision.decision_body or kf
+    revision.save()
+    return revision
 
 
 class FocusAreaFactory(DjangoModelFactory):

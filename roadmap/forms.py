@@ -1,0 +1,131 @@
+"""Forms shared by the admin and the site's pages."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .models import Organisation, Revision
+
+
+def _display(value) -> str:
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(sorted(str(v) for v in value)) or "–"
+    if value in (None, ""):
+        return "–"
+    return str(value)
+
+
+class VersionedModelForm(forms.ModelForm):
+    """Optimistic locking for a versioned model.
+
+    The form carries the version the user loaded. If someone else saved the
+    row in the meantime, the form is refused with a message that lists what
+    the other person changed, the user's own input stays in the form, and the
+    save itself is a compare-and-set (see ``VersionedModel``), so a race
+    between validation and saving cannot overwrite either.
+    """
+
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean(self):
+        cleaned = super().clean()
+        expected = cleaned.get("expected_version")
+        if self.instance.pk is None or expected is None:
+            return cleaned
+        model = type(self.instance)
+        current = model._base_manager.filter(pk=self.instance.pk).first()
+        if current is None:
+            raise ValidationError(gettext("Someone else has deleted this item."))
+        if current.version != expected:
+            raise ValidationError(self._conflict_message(current), code="concurrent_edit")
+        self.instance.expected_version = expected
+        return cleaned
+
+    def _conflict_message(self, current: Model) -> str:
+        changes = []
+        for name, field in self.fields.items():
+            if name == "expected_version":
+                continue
+            try:
+                model_field = current._meta.get_field(name)
+            except Exception:  # noqa: BLE001 - a form-only field
+                continue
+            if model_field.many_to_many:
+                now = {str(obj) for obj in getattr(current, name).all()}
+                before_pks = {getattr(v, "pk", v) for v in (self.initial.get(name) or [])}
+                before = {
+                    str(obj) for obj in model_field.related_model.objects.filter(pk__in=before_pks)
+                }
+            else:
+                now = getattr(current, model_field.attname)
+                before = self.initial.get(name)
+                if hasattr(before, "pk"):
+                    before = before.pk
+            if now != before:
+                changes.append(
+                    gettext("%(field)s is now “%(value)s”")
+                    % {"field": field.label, "value": _display(now)}
+                )
+        message = gettext(
+            "Someone else saved changes to this item after you opened it. "
+            "Your changes were not saved; they are still in the form."
+        )
+        if changes:
+            message += " " + gettext("Their changes: %(changes)s.") % {
+                "changes": "; ".join(changes)
+            }
+        message += " " + gettext(
+            "Reload the page to see the current version and make your change again."
+        )
+        return message
+
+
+class ApproveForm(forms.Form):
+    """The political decision that approves a revision."""
+
+    decision_body = forms.ModelChoiceField(
+        label=_("Deciding body"),
+        queryset=Organisation.objects.exclude(kind=Organisation.Kind.EXTERNAL),
+    )
+    decision_date = forms.DateField(
+        label=_("Decision date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    case_number = forms.CharField(
+        label=_("Case number (Dnr)"), max_length=50, help_text=_("E.g. KS 2021/1462")
+    )
+    decision_paragraph = forms.CharField(
+        label=_("Protocol paragraph"), max_length=50, required=False
+    )
+    comment = forms.CharField(
+        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label=_("What should be changed?"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class SubmitForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Comment (optional)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class StartRevisionForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+
+    def __init__(self, *args, base: Revision | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if base is not None:
+            self.fields["year"].initial = base.year + 1
+            self.fields["title"].initial = base.title
