@@ -24,6 +24,7 @@ setup: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_roadmap
+	$(BIN)/python manage.py load_statuses
 	$(BIN)/python manage.py seed_demo
 
 run: setup

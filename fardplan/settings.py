@@ -156,7 +156,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # E-mail: printed to the console unless EMAIL_URL says otherwise.
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
+    # django-environ drops the leading "/" of filemail:///abs/path; paths are absolute.
+    EMAIL_FILE_PATH = "/" + EMAIL_CONFIG["EMAIL_FILE_PATH"].lstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="fardplan@localhost")
+
+# Follow-up: reminders go out this many days before a deadline, and on the day.
+FOLLOWUP_REMINDER_DAYS_BEFORE = env.list("FOLLOWUP_REMINDER_DAYS_BEFORE", cast=int, default=[7])
 
 # Security. The production profile passes `manage.py check --deploy`.
 SESSION_COOKIE_HTTPONLY = True

@@ -7,11 +7,12 @@ people editing the same item cannot overwrite each other silently.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -21,6 +22,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from .forms import VersionedModelForm
 from .models import (
     CityAction,
+    ConcurrentEditError,
     FocusArea,
     NationalInitiative,
     Need,
@@ -70,6 +72,31 @@ class DraftOnlyMixin:
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and _editable(_revision_of(obj))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form already refuses a stale version with a readable message; a
+        # save that loses a race in the instant after that check lands here.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ConcurrentEditError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # django-simple-history saves a "revert" for anyone who may view the
+        # history. Saving is for those who may change the object as it is now.
+        if request.method == "POST":
+            obj = self.get_object(request, unquote(object_id))
+            if obj is None or not self.has_change_permission(request, obj):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        # Judge by the object as it is now, not by the old version on show
+        # (a revision's old version is a draft).
+        if obj is not None:
+            obj = type(obj)._base_manager.filter(pk=obj.pk).first() or obj
+        return super().revert_disabled(request, obj)
 
     def has_add_permission(self, request, obj=None):
         # Inlines get the parent object; model admins get no obj.
@@ -208,9 +235,20 @@ class OrganisationAdmin(admin.ModelAdmin):
     filter_horizontal = ("members",)
 
 
+class RevisionAdminForm(VersionedModelForm):
+    def _get_validation_exclusions(self):
+        # The status is read-only here (the lifecycle services move it), so
+        # Django would leave the one-draft rule unchecked and the database
+        # would refuse a second draft with a server error. Check it, so that
+        # the form says why instead.
+        exclude = super()._get_validation_exclusions()
+        exclude.discard("status")
+        return exclude
+
+
 @admin.register(Revision)
 class RevisionAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
-    form = VersionedModelForm
+    form = RevisionAdminForm
     list_display = ("year", "title", "status", "case_number", "decision_body", "decision_date")
     list_filter = ("status",)
     search_fields = ("title", "case_number")

@@ -2,7 +2,8 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db.models import Case, Model, When
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -44,11 +45,26 @@ class VersionedModelForm(forms.ModelForm):
         if current is None:
             raise ValidationError(gettext("Someone else has deleted this item."))
         if current.version != expected:
-            raise ValidationError(self._conflict_message(current), code="concurrent_edit")
+            raise ValidationError(self._conflict_message(current, expected), code="concurrent_edit")
         self.instance.expected_version = expected
         return cleaned
 
-    def _conflict_message(self, current: Model) -> str:
+    @staticmethod
+    def _changed_since(current: Model, expected: int) -> set[str] | None:
+        """The fields changed since the version the user loaded, from the
+        item's history. (The bound form's ``initial`` cannot tell: it is built
+        from the row as it is now.) None when the history does not know."""
+        history = getattr(current, "history", None)
+        if history is None:
+            return None
+        records = history.order_by("-history_id")
+        loaded, latest = records.filter(version=expected).first(), records.first()
+        if loaded is None or latest is None:
+            return None
+        return {change.field for change in latest.diff_against(loaded).changes}
+
+    def _conflict_message(self, current: Model, expected: int) -> str:
+        changed = self._changed_since(current, expected)
         changes = []
         for name, field in self.fields.items():
             if name == "expected_version":
@@ -56,6 +72,8 @@ class VersionedModelForm(forms.ModelForm):
             try:
                 model_field = current._meta.get_field(name)
             except Exception:  # noqa: BLE001 - a form-only field
+                continue
+            if model_field.primary_key:
                 continue
             if model_field.many_to_many:
                 now = {str(obj) for obj in getattr(current, name).all()}
@@ -68,7 +86,10 @@ class VersionedModelForm(forms.ModelForm):
                 before = self.initial.get(name)
                 if hasattr(before, "pk"):
                     before = before.pk
-            if now != before:
+            differs = name in changed if changed is not None else now != before
+            if differs:
+                if model_field.is_relation and not model_field.many_to_many:
+                    now = getattr(current, name)
                 changes.append(
                     gettext("%(field)s is now “%(value)s”")
                     % {"field": field.label, "value": _display(now)}
@@ -92,7 +113,16 @@ class ApproveForm(forms.Form):
 
     decision_body = forms.ModelChoiceField(
         label=_("Deciding body"),
-        queryset=Organisation.objects.exclude(kind=Organisation.Kind.EXTERNAL),
+        # Kommunfullmäktige and kommunstyrelsen first, then the committees.
+        queryset=Organisation.objects.exclude(kind=Organisation.Kind.EXTERNAL).order_by(
+            Case(
+                When(kind=Organisation.Kind.COUNCIL, then=0),
+                When(kind=Organisation.Kind.EXECUTIVE, then=1),
+                When(kind=Organisation.Kind.COMMITTEE, then=2),
+                default=3,
+            ),
+            "name",
+        ),
     )
     decision_date = forms.DateField(
         label=_("Decision date"), widget=forms.DateInput(attrs={"type": "date"})
@@ -106,6 +136,12 @@ class ApproveForm(forms.Form):
     comment = forms.CharField(
         label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+
+    def clean_decision_date(self):
+        value = self.cleaned_data["decision_date"]
+        if value > timezone.localdate():
+            raise ValidationError(_("The decision date cannot be in the future."))
+        return value
 
 
 class ReturnForm(forms.Form):
@@ -121,7 +157,7 @@ class SubmitForm(forms.Form):
 
 
 class StartRevisionForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2999)
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
 
     def __init__(self, *args, base: Revision | None = None, **kwargs) -> None:

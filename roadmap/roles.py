@@ -19,6 +19,13 @@ ROLES = (EDITOR, APPROVER, REPORTER, READER)
 CONTENT_MODELS = ("focusarea", "need", "nationalinitiative", "cityaction", "nextstep")
 READ = [("roadmap", f"view_{m}") for m in ("revision", *CONTENT_MODELS)]
 
+FOLLOWUP_READ = [
+    ("followup", "view_followup"),
+    ("followup", "view_reportingperiod"),
+    ("followup", "view_statusreport"),
+    ("followup", "view_status"),
+]
+
 ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
     EDITOR: [
         *READ,
@@ -33,6 +40,12 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
             for m in CONTENT_MODELS
             for action in ("add", "change", "delete")
         ],
+        *FOLLOWUP_READ,
+        ("followup", "manage_periods"),
+        ("followup", "add_reportingperiod"),
+        ("followup", "change_reportingperiod"),
+        ("followup", "add_status"),
+        ("followup", "change_status"),
     ],
     APPROVER: [
         *READ,
@@ -40,9 +53,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("roadmap", "approve_revision"),
         ("roadmap", "view_timehorizon"),
         ("roadmap", "view_organisation"),
+        *FOLLOWUP_READ,
     ],
-    REPORTER: list(READ),
-    READER: list(READ),
+    REPORTER: [*READ, ("followup", "report_status")],
+    READER: [*READ, *FOLLOWUP_READ],
 }
 
 # Roles whose members work in the admin.

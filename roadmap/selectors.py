@@ -8,7 +8,7 @@ from .models import CityAction, FocusArea, NationalInitiative, Need, NextStep, R
 
 
 def revision_current() -> Revision | None:
-    return Revision.objects.select_related("decision_body").current()
+    return Revision.objects.select_related("decision_body", "based_on").current()
 
 
 def revision_tree(*, revision: Revision, include_retired: bool = False) -> list[FocusArea]:

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from .models import (
     CityAction,
@@ -362,65 +364,144 @@ def revision_start(
             }
         )
     reason = _("Copied from %(revision)s") % {"revision": base}
-    try:
-        with transaction.atomic():
-            if Revision.objects.filter(status=Revision.Status.DRAFT).exists():
-                raise IntegrityError("revision_single_draft")
+    draft_exists = ValidationError(
+        _("There is already an open draft revision. Finish or remove it first."),
+        code="draft_exists",
+    )
+    year_taken = ValidationError(
+        {"year": _("There is already a revision for %(year)s.") % {"year": year}}
+    )
+    with transaction.atomic():
+        if Revision.objects.filter(status=Revision.Status.DRAFT).exists():
+            raise draft_exists
+        in_review = Revision.objects.filter(status=Revision.Status.IN_REVIEW).first()
+        if in_review is not None:
+            raise ValidationError(
+                _("%(revision)s is in review. Approve it or return it first.")
+                % {"revision": in_review},
+                code="review_open",
+            )
+        if Revision.objects.filter(year=year).exists():
+            raise year_taken
+        draft = Revision(
+            year=year,
+            title=title or base.title,
+            summary=base.summary,
+            status=Revision.Status.DRAFT,
+            based_on=base,
+        )
+        draft._history_user = actor  # type: ignore[attr-defined]
+        draft._change_reason = reason  # type: ignore[attr-defined]
+        try:
+            # The checks above give the message; when two editors start at the
+            # same moment, the database's constraints decide.
+            with transaction.atomic():
+                draft.save()
+        except IntegrityError:
             if Revision.objects.filter(year=year).exists():
-                raise ValidationError(
-                    {"year": _("There is already a revision for %(year)s.") % {"year": year}}
-                )
-            draft = Revision(
-                year=year,
-                title=title or base.title,
-                summary=base.summary,
-                status=Revision.Status.DRAFT,
-                based_on=base,
-            )
-            _save(draft, actor=actor, reason=reason)
-            _event(
-                draft,
-                kind=RevisionEvent.Kind.CREATED,
-                from_status="",
-                actor=actor,
-                comment=reason,
-            )
-            _copy_tree(base=base, draft=draft, actor=actor, reason=reason)
-    except IntegrityError:
-        raise ValidationError(
-            _("There is already an open draft revision. Finish or remove it first."),
-            code="draft_exists",
-        ) from None
+                raise year_taken from None
+            raise draft_exists from None
+        _event(draft, kind=RevisionEvent.Kind.CREATED, from_status="", actor=actor, comment=reason)
+        _copy_tree(base=base, draft=draft, actor=actor, reason=reason)
     return draft
 
 
-def _copy_item(item: models.Model, *, actor, reason: str, **overrides) -> models.Model:
+def _clone(item: models.Model, **overrides) -> models.Model:
+    """An unsaved copy of ``item`` for the new draft: same lineage id, same
+    content, a fresh version, no change reason, not retired."""
     fields = {
         f.attname: getattr(item, f.attname)
         for f in item._meta.concrete_fields
         if not f.primary_key and f.attname not in ("version", "change_reason", "retired")
     }
     fields.update(overrides)
-    copy = type(item)(**fields)
-    copy._history_user = actor  # type: ignore[attr-defined]
-    copy._change_reason = reason  # type: ignore[attr-defined]
-    copy.save()
-    return copy
+    return type(item)(**fields)
+
+
+def _bulk_create(model, objs: list, *, actor, reason: str) -> list:
+    """Insert rows and their "+" history records in bulk. Only used to fill a
+    brand-new draft inside revision_start: the rows bypass save(), whose
+    guards concern existing revisions."""
+    if not objs:
+        return []
+    created = bulk_create_with_history(
+        objs, model, batch_size=500, default_user=actor, default_change_reason=reason
+    )
+    assert all(obj.pk for obj in created), "the database must return primary keys"
+    return created
+
+
+def _bulk_copy_m2m(model, field_name: str, olds: list, news: list) -> None:
+    """Copy one many-to-many field from the old items to their copies, with
+    the m2m history rows simple-history would have written on save."""
+    through = getattr(model, field_name).through
+    own_fk = next(f for f in through._meta.fields if f.related_model is model)
+    other_fk = next(
+        f for f in through._meta.fields if f.is_relation and f.related_model is not model
+    )
+    rows = [
+        through(**{own_fk.attname: new.pk, other_fk.attname: related.pk})
+        for old, new in zip(olds, news, strict=True)
+        for related in getattr(old, field_name).all()
+    ]
+    if not rows:
+        return
+    rows = through.objects.bulk_create(rows, batch_size=500)
+    history_model = model.history.model
+    history_ids = dict(
+        history_model.objects.filter(id__in=[n.pk for n in news], history_type="+").values_list(
+            "id", "history_id"
+        )
+    )
+    m2m_history = apps.get_model(model._meta.app_label, f"{history_model.__name__}_{field_name}")
+    m2m_history.objects.bulk_create(
+        [
+            m2m_history(
+                id=row.pk,
+                history_id=history_ids[getattr(row, own_fk.attname)],
+                **{
+                    own_fk.attname: getattr(row, own_fk.attname),
+                    other_fk.attname: getattr(row, other_fk.attname),
+                },
+            )
+            for row in rows
+        ],
+        batch_size=500,
+    )
 
 
 def _copy_tree(*, base: Revision, draft: Revision, actor, reason: str) -> None:
-    for fa in revision_tree(revision=base):
-        fa_copy = _copy_item(fa, actor=actor, reason=reason, revision_id=draft.pk)
-        for need in fa.needs.all():
-            need_copy = _copy_item(
-                need, actor=actor, reason=reason, revision_id=draft.pk, focus_area_id=fa_copy.pk
-            )
-            for item in need.national_initiatives.all():
-                _copy_item(item, actor=actor, reason=reason, need_id=need_copy.pk)
-            for item in need.city_actions.all():
-                copy = _copy_item(item, actor=actor, reason=reason, need_id=need_copy.pk)
-                copy.responsible_organisations.set(item.responsible_organisations.all())
-            for item in need.next_steps.all():
-                copy = _copy_item(item, actor=actor, reason=reason, need_id=need_copy.pk)
-                copy.responsible_organisations.set(item.responsible_organisations.all())
-                copy.horizons.set(item.horizons.all())
+    """Copy the active content of ``base`` into ``draft``, level by level, in
+    bulk: a fixed number of queries whatever the size of the roadmap."""
+    tree = revision_tree(revision=base)
+    focus_areas = _bulk_create(
+        FocusArea, [_clone(fa, revision_id=draft.pk) for fa in tree], actor=actor, reason=reason
+    )
+    old_needs, new_needs = [], []
+    for old_fa, new_fa in zip(tree, focus_areas, strict=True):
+        for need in old_fa.needs.all():
+            old_needs.append(need)
+            new_needs.append(_clone(need, revision_id=draft.pk, focus_area_id=new_fa.pk))
+    new_needs = _bulk_create(Need, new_needs, actor=actor, reason=reason)
+    for model, related_name, m2m_fields in (
+        (NationalInitiative, "national_initiatives", ()),
+        (CityAction, "city_actions", ("responsible_organisations",)),
+        (NextStep, "next_steps", ("responsible_organisations", "horizons")),
+    ):
+        olds, news = [], []
+        for old_need, new_need in zip(old_needs, new_needs, strict=True):
+            for item in getattr(old_need, related_name).all():
+                olds.append(item)
+                news.append(_clone(item, revision_id=draft.pk, need_id=new_need.pk))
+        news = _bulk_create(model, news, actor=actor, reason=reason)
+        for field_name in m2m_fields:
+            _bulk_copy_m2m(model, field_name, olds, news)
+
+
+def roadmap_item_save(*, item: models.Model, actor: AbstractBaseUser | None) -> models.Model:
+    """Validate and save one roadmap item (or revision) as ``actor``, recording
+    history. The model's guards refuse changes to approved revisions."""
+    item.full_clean()
+    item._history_user = actor  # type: ignore[attr-defined]
+    item.save()
+    return item

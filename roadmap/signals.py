@@ -11,8 +11,10 @@ from .models import (
     NationalInitiative,
     Need,
     NextStep,
+    Organisation,
     Revision,
     RevisionLockedError,
+    TimeHorizon,
     guard_item_deletable,
 )
 
@@ -30,6 +32,17 @@ def refuse_deleting_locked_content(sender, instance, **kwargs) -> None:
     if sender in ITEM_MODELS:
         guard_item_deletable(instance)
     elif sender is Revision and instance.status in LOCKED_STATUSES:
+        raise RevisionLockedError()
+    elif sender is Organisation:
+        # The cascade would delete the organisation's rows in the responsible
+        # organisations of approved items, without any m2m_changed signal.
+        if _item_revision_locked(NextStep, instance.next_steps.values("pk")) or (
+            _item_revision_locked(CityAction, instance.city_actions.values("pk"))
+        ):
+            raise RevisionLockedError()
+    elif sender is TimeHorizon and _item_revision_locked(
+        NextStep, instance.next_steps.values("pk")
+    ):
         raise RevisionLockedError()
 
 

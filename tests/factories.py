@@ -64,12 +64,19 @@ def approve(revision: Revision) -> Revision:
     Test set-up only: the lifecycle services do this for real (and check who
     may), see test_lifecycle.
     """
-    kf = OrganisationFactory(
-        code="kf", name="Kommunfullmäktige", kind=Organisation.Kind.COUNCIL
-    )
+    kf = OrganisationFactory(code="kf", name="Kommunfullmäktige", kind=Organisation.Kind.COUNCIL)
     revision.status = Revision.Status.APPROVED
     revision.case_number = revision.case_number or f"KS {revision.year}/1"
     revision.decision_body = revision.decision_body or kf
+    revision.save()
+    return revision
+
+
+def supersede(revision: Revision) -> Revision:
+    """Mark a revision built by the factories as approved and then superseded."""
+    if revision.status != Revision.Status.APPROVED:
+        approve(revision)
+    revision.status = Revision.Status.SUPERSEDED
     revision.save()
     return revision
 

@@ -26,6 +26,14 @@ def _form_data(form) -> dict:
     return data
 
 
+def history_form_data(response) -> dict:
+    """What a browser would post back from the admin's "revert to this
+    version" page (a change form without inlines)."""
+    data = _form_data(response.context["adminform"].form)
+    data["_save"] = "Save"
+    return data
+
+
 def change_form_data(response) -> dict:
     """Everything a browser would post back from an admin change form."""
     data = _form_data(response.context["adminform"].form)

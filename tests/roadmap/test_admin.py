@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
@@ -19,7 +20,8 @@ from roadmap.models import (
     Revision,
     TimeHorizon,
 )
-from tests.helpers import change_form_data
+from tests.factories import FocusAreaFactory, RevisionFactory
+from tests.helpers import change_form_data, history_form_data
 
 ROADMAP_ADMINS = {
     model: model_admin
@@ -183,8 +185,9 @@ def _snapshot(need: Need) -> dict:
 
 
 @pytest.fixture
-def need_1_1(roadmap_2021) -> Need:
-    return Need.objects.get(revision=roadmap_2021, focus_area__position=1, position=1)
+def need_1_1(draft_2022) -> Need:
+    """Need 1.1 of the 2022 draft: only a draft's content can be edited."""
+    return Need.objects.get(revision=draft_2022, focus_area__position=1, position=1)
 
 
 @pytest.fixture
@@ -323,9 +326,9 @@ def test_adding_a_next_step_in_the_need_form(need_form, need_1_1):
     assert list(step.horizons.all()) == [long_term]
 
 
-def test_editor_edits_a_next_step_and_the_roadmap_shows_it(roadmap_2021, editor, client_for):
+def test_editor_edits_a_next_step_and_the_roadmap_shows_it(draft_2022, editor, client_for):
     step = NextStep.objects.get(
-        revision=roadmap_2021, need__focus_area__position=1, need__position=2, position=1
+        revision=draft_2022, need__focus_area__position=1, need__position=2, position=1
     )
     client = client_for(editor)
     url = _url(NextStep, "change", step)
@@ -337,9 +340,13 @@ def test_editor_edits_a_next_step_and_the_roadmap_shows_it(roadmap_2021, editor,
 
     step.refresh_from_db()
     assert step.text == new_text
-    page = client.get("/")
+    page = client.get(reverse("roadmap:detail", args=[draft_2022.year]))
     assert page.status_code == 200
     assert escape(new_text) in page.content.decode()
+    # The roadmap in force, 2021, is unchanged.
+    current = client.get("/")
+    assert current.context["revision"].year == 2021
+    assert escape(new_text) not in current.content.decode()
 
     record = step.history.latest("history_date")
     assert record.text == new_text
@@ -348,13 +355,30 @@ def test_editor_edits_a_next_step_and_the_roadmap_shows_it(roadmap_2021, editor,
     assert step.history.filter(text="Tydliggöra organisationen för MAS och MAR").exists()
 
 
-def test_approver_cannot_edit_a_next_step(roadmap_2021, approver, editor, client_for):
-    step = _object(NextStep)
+def test_approver_cannot_edit_a_next_step(draft_2022, approver, editor, client_for):
+    # In the draft, where the editor could: the refusal is the approver's role.
+    step = NextStep.objects.filter(revision=draft_2022).order_by("pk").first()
     url = _url(NextStep, "change", step)
     data = change_form_data(client_for(editor).get(url))
     data["text"] = "Ändrat av godkännaren"
     response = client_for(approver).post(url, data)
     assert response.status_code == 403
+    step.refresh_from_db()
+    assert step.text != "Ändrat av godkännaren"
+
+
+def test_approver_cannot_edit_a_next_step_through_its_history(draft_2022, approver, client_for):
+    """The history page's "revert to this version" form saves too; the
+    approver may look at it, not save it."""
+    step = NextStep.objects.filter(revision=draft_2022).order_by("pk").first()
+    record = step.history.order_by("history_id").first()
+    url = reverse("admin:roadmap_nextstep_simple_history", args=[step.pk, record.history_id])
+    client = client_for(approver)
+    response = client.get(url)
+    assert response.status_code == 200
+    data = history_form_data(response)
+    data.update({"text": "Ändrat av godkännaren", "expected_version": ""})
+    assert client.post(url, data).status_code == 403
     step.refresh_from_db()
     assert step.text != "Ändrat av godkännaren"
 
@@ -394,6 +418,11 @@ def test_second_draft_revision_is_refused_with_a_message(small_roadmap, editor, 
     response = client.post(url, data)
     assert response.status_code == 200
     assert len(response.context["errors"]) > 0
+    # The database's rule, in words, not a server error.
+    constraint = next(c for c in Revision._meta.constraints if c.name == "revision_single_draft")
+    with translation.override("sv"):
+        message = str(constraint.violation_error_message)
+    assert escape(message) in response.content.decode()
     assert list(Revision.objects.filter(status=Revision.Status.DRAFT)) == [
         Revision.objects.get(year=2040)
     ]
@@ -402,27 +431,32 @@ def test_second_draft_revision_is_refused_with_a_message(small_roadmap, editor, 
 def test_approved_revision_without_decision_is_refused(small_roadmap, editor, client_for):
     client = client_for(editor)
     url, data = _add_form(client, Revision)
+    # The status is not the admin's to set: a posted "approved" is ignored and
+    # the new revision is a draft. Approval goes through the lifecycle.
+    assert "status" not in data
     data.update({"year": "2042", "title": "Färdplan 2042", "status": Revision.Status.APPROVED})
-    response = client.post(url, data)
-    assert response.status_code == 200
-    form = response.context["adminform"].form
-    assert set(form.errors) == {"case_number", "decision_body"}
-    assert not Revision.objects.filter(year=2042).exists()
-    # With the decision it is accepted.
-    data.update(
-        {
-            "case_number": "KS 2042/1",
-            "decision_body": str(Organisation.objects.get(code="kf").pk),
-        }
-    )
     assert client.post(url, data).status_code == 302
-    assert Revision.objects.get(year=2042).status == Revision.Status.APPROVED
+    revision = Revision.objects.get(year=2042)
+    assert revision.status == Revision.Status.DRAFT
+    assert (revision.case_number, revision.decision_body) == ("", None)
+    # An approved revision without its decision is refused, naming both fields.
+    revision.status = Revision.Status.APPROVED
+    with pytest.raises(ValidationError) as excinfo:
+        revision.full_clean()
+    assert set(excinfo.value.message_dict) == {"case_number", "decision_body"}
+    revision.refresh_from_db()
+    assert revision.status == Revision.Status.DRAFT
+    # With the decision it is accepted.
+    revision.status = Revision.Status.APPROVED
+    revision.case_number = "KS 2042/1"
+    revision.decision_body = Organisation.objects.get(code="kf")
+    revision.full_clean()
 
 
-def test_need_without_title_or_data_note_is_refused(small_roadmap, editor, client_for):
+def test_need_without_title_or_data_note_is_refused(reference_data, editor, client_for):
+    focus_area = FocusAreaFactory(revision=RevisionFactory(draft=True))
     client = client_for(editor)
     url, data = _add_form(client, Need)
-    focus_area = small_roadmap.focus_areas.get()
     data.update({"focus_area": str(focus_area.pk), "position": "7", "title": "", "data_note": ""})
     before = Need.objects.count()
     response = client.post(url, data)

@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
 from roadmap.models import (
@@ -18,6 +19,7 @@ from roadmap.models import (
     NextStep,
     Organisation,
     Revision,
+    RevisionEvent,
 )
 from tests.factories import (
     CityActionFactory,
@@ -120,6 +122,56 @@ def test_text_must_not_be_empty(tree, model, factory, key, parent, text):
     )
 
 
+@pytest.mark.parametrize(("model", "factory", "key", "parent", "text"), ITEM_MODELS, ids=ITEM_IDS)
+def test_retired_item_needs_a_reason(tree, model, factory, key, parent, text):
+    existing = tree[key]
+    prefix = model.__name__.lower()
+    name = f"{prefix}_retired_has_reason"
+    assert_rejected_by(
+        model,
+        name,
+        lambda: factory(**{parent: getattr(existing, parent), "position": 99, "retired": True}),
+    )
+    # Retiring a saved item without a reason is refused too.
+    existing.retired = True
+    existing.change_reason = ""
+    assert_rejected_by(model, name, existing.save)
+    # Validation (forms, services) also takes blanks for no reason.
+    existing.change_reason = "   "
+    with pytest.raises(ValidationError) as excinfo:
+        existing.full_clean()
+    assert "change_reason" in excinfo.value.message_dict
+    existing.refresh_from_db()
+    assert existing.retired is False
+    # With a reason it is retired.
+    existing.retired = True
+    existing.change_reason = "Genomfört under 2021."
+    existing.save()
+    existing.refresh_from_db()
+    assert (existing.retired, existing.change_reason) == (True, "Genomfört under 2021.")
+
+
+def test_returned_event_needs_a_comment(tree):
+    revision = tree["revision"]
+
+    def event(kind, comment):
+        return RevisionEvent.objects.create(
+            revision=revision,
+            kind=kind,
+            from_status=Revision.Status.IN_REVIEW,
+            to_status=Revision.Status.DRAFT,
+            comment=comment,
+        )
+
+    assert_rejected_by(
+        RevisionEvent, "revisionevent_return_has_comment", lambda: event("returned", "")
+    )
+    assert not RevisionEvent.objects.exists()
+    assert event("returned", "Komplettera motiveringarna.").pk
+    # Other steps may go without a comment.
+    assert event("submitted", "").pk
+
+
 def test_need_without_title_or_data_note_is_rejected(tree):
     assert_rejected_by(
         Need,
@@ -159,10 +211,15 @@ def test_only_one_draft_revision_at_a_time(db):
     ids=["no-case-number", "no-deciding-body", "neither"],
 )
 def test_approved_revision_needs_its_decision(db, status, missing):
+    decision = {"case_number": "KS 2030/1", "decision_body": OrganisationFactory(), **missing}
     assert_rejected_by(
         Revision,
         "revision_approved_has_decision",
-        lambda: RevisionFactory(status=status, **missing),
+        lambda: RevisionFactory(status=status, **decision),
+    )
+    # With the whole decision it is accepted.
+    assert RevisionFactory(
+        status=status, case_number="KS 2030/1", decision_body=OrganisationFactory()
     )
 
 
@@ -176,8 +233,13 @@ def test_revision_title_must_not_be_empty(db):
 
 
 def test_revision_status_must_be_known(db):
+    # With a decision, so that the unknown status is the only thing wrong
+    # (PostgreSQL names just one of the check constraints a row violates).
+    decision = {"case_number": "KS 2030/1", "decision_body": OrganisationFactory()}
     assert_rejected_by(
-        Revision, "revision_status_valid", lambda: RevisionFactory(status="withdrawn")
+        Revision,
+        "revision_status_valid",
+        lambda: RevisionFactory(status="withdrawn", **decision),
     )
 
 
@@ -203,6 +265,8 @@ def test_every_named_constraint_has_a_test():
         "revision_approved_has_decision",
         "revision_single_draft",
         "need_title_or_data_note",
+        "revisionevent_return_has_comment",
+        *(f"{m[0].__name__.lower()}_retired_has_reason" for m in ITEM_MODELS),
         *(f"{m[0].__name__.lower()}_unique_position" for m in ITEM_MODELS),
         *(f"{m[0].__name__.lower()}_unique_lineage" for m in ITEM_MODELS),
         *(f"{m[0].__name__.lower()}_{m[4]}_not_empty" for m in ITEM_MODELS if m[0] is not Need),
@@ -239,10 +303,28 @@ def test_items_take_their_revision_from_their_need(db):
         assert item.revision_id == need.revision_id != other_revision.pk
 
 
-def test_moving_a_need_to_another_revisions_focus_area_moves_its_revision(db):
+def test_a_need_moves_between_focus_areas_of_its_revision_only(db):
     need = NeedFactory()
-    elsewhere = FocusAreaFactory()
-    need.focus_area = elsewhere
+    sibling = FocusAreaFactory(revision=need.revision)
+    need.focus_area = sibling
     need.save()
     need.refresh_from_db()
-    assert need.revision_id == elsewhere.revision_id
+    assert (need.focus_area_id, need.revision_id) == (sibling.pk, sibling.revision_id)
+
+    # Moving it into another revision would take it out of its revision's
+    # history: refused, and nothing is written.
+    elsewhere = FocusAreaFactory()
+    need.focus_area = elsewhere
+    with pytest.raises(ValidationError, match="cannot be moved to another revision"):
+        need.save()
+    need.refresh_from_db()
+    assert (need.focus_area_id, need.revision_id) == (sibling.pk, sibling.revision_id)
+
+
+def test_a_next_step_cannot_move_to_a_need_of_another_revision(db):
+    step = NextStepFactory()
+    step.need = NeedFactory()
+    with pytest.raises(ValidationError, match="cannot be moved to another revision"):
+        step.save()
+    step.refresh_from_db()
+    assert step.need.revision_id == step.revision_id

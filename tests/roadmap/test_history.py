@@ -104,8 +104,8 @@ def _post_change_form(client, model, obj, changes):
     return client.post(url, data)
 
 
-def test_admin_change_of_horizons_is_recorded_with_the_user(roadmap_2021, editor, client_for):
-    step = NextStep.objects.filter(revision=roadmap_2021, horizons__code="medium").first()
+def test_admin_change_of_horizons_is_recorded_with_the_user(draft_2022, editor, client_for):
+    step = NextStep.objects.filter(revision=draft_2022, horizons__code="medium").first()
     long_term = TimeHorizon.objects.get(code="long")
     before = step.history.count()
 
@@ -122,8 +122,8 @@ def test_admin_change_of_horizons_is_recorded_with_the_user(roadmap_2021, editor
     assert any(_horizon_codes(r) == ["medium"] for r in step.history.all())
 
 
-def test_admin_inline_saves_record_the_user(roadmap_2021, editor, client_for):
-    need = Need.objects.get(revision=roadmap_2021, focus_area__position=3, position=1)
+def test_admin_inline_saves_record_the_user(draft_2022, editor, client_for):
+    need = Need.objects.get(revision=draft_2022, focus_area__position=3, position=1)
     step = need.next_steps.get(position=1)
     response = _post_change_form(
         client_for(editor),
@@ -141,13 +141,16 @@ def test_admin_inline_saves_record_the_user(roadmap_2021, editor, client_for):
     assert (step_record.text, step_record.history_user) == ("Klargöra bemanningen", editor)
 
 
-def test_approver_change_of_a_revision_is_recorded(roadmap_2021, approver, client_for):
+def test_approver_change_of_a_revision_is_recorded(draft_2022, approver, client_for):
+    # Approved revisions are read-only; the draft's decision note is the
+    # approver's to write.
+    note = "Underlaget bereds av äldreförvaltningen."
     response = _post_change_form(
-        client_for(approver), Revision, roadmap_2021, {"decision_paragraph": "§ 12"}
+        client_for(approver), Revision, draft_2022, {"decision_note": note}
     )
     assert response.status_code == 302
-    record = roadmap_2021.history.latest("history_date")
-    assert record.decision_paragraph == "§ 12"
+    record = draft_2022.history.latest("history_date")
+    assert record.decision_note == note
     assert record.history_user == approver
 
 

@@ -2,10 +2,10 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from roadmap.models import Revision
+from roadmap.reference import reference_load_missing
 from roadmap.services import roadmap_import_file
 
 DEFAULT_PATH = Path(settings.BASE_DIR) / "fixtures" / "roadmap_2021.yaml"
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("path", nargs="?", default=str(DEFAULT_PATH))
 
     def handle(self, *args, path: str, **options) -> None:
-        call_command("loaddata", *REFERENCE_FIXTURES, verbosity=0)
+        reference_load_missing(*REFERENCE_FIXTURES)
         import yaml
 
         source = Path(path)

@@ -1,12 +1,14 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from followup.demo import demo_followup_build
 from roadmap import roles
+from roadmap.demo import demo_draft_build
 from roadmap.models import Organisation
+from roadmap.reference import reference_load_missing
 
 # (username, full name, role, organisation codes, password)
 DEMO_USERS = [
@@ -24,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         if settings.PRODUCTION:
             raise CommandError("seed_demo körs aldrig med produktionsinställningar.")
-        call_command("loaddata", "time_horizons", "organisations", verbosity=0)
+        reference_load_missing("time_horizons", "organisations", "statuses")
         roles.sync_roles()
         User = get_user_model()
         with transaction.atomic():
@@ -38,6 +40,13 @@ class Command(BaseCommand):
                 user.save()
                 user.groups.set([Group.objects.get(name=role)])
                 user.organisations.set(Organisation.objects.filter(code__in=org_codes))
+        editor = User.objects.get(username="redaktor")
+        draft = demo_draft_build(actor=editor)
+        if draft is not None:
+            self.stdout.write(f"Created the example draft: {draft}")
+        periods = demo_followup_build(actor=editor)
+        if periods:
+            self.stdout.write(f"Created {periods} demo reporting periods with demo reports.")
         self.stdout.write("Demo users (user name / password / role):")
         for username, _full, role, org_codes, password in DEMO_USERS:
             orgs = f" ({', '.join(org_codes)})" if org_codes else ""

@@ -1,0 +1,113 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import ReportingPeriod, Status, StatusReport, StatusReportReopening
+from .services import period_close, period_open
+
+
+@admin.register(Status)
+class StatusAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "symbol",
+        "position",
+        "counts_as_done",
+        "is_problem",
+        "requires_comment",
+        "is_active",
+    )
+    list_filter = ("is_active", "counts_as_done", "is_problem")
+    search_fields = ("name", "code")
+
+    def has_delete_permission(self, request, obj=None):
+        # Statuses are referenced by reports; retire them with "in use" instead.
+        return False
+
+
+def _run(modeladmin, request, queryset, service, done: str) -> None:
+    for period in queryset:
+        try:
+            service(period=period, actor=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            text = "; ".join(getattr(exc, "messages", [str(exc)]))
+            modeladmin.message_user(request, f"{period.label}: {text}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, done % {"period": period.label}, messages.SUCCESS)
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(SimpleHistoryAdmin):
+    list_display = ("__str__", "kind", "year", "revision", "opens_on", "deadline", "state")
+    list_filter = ("state", "kind", "year")
+    list_select_related = ("revision",)
+    actions = ("open_periods", "close_periods")
+    fields = ("year", "kind", "revision", "opens_on", "deadline", "state", "opened_at", "closed_at")
+    readonly_fields = ("state", "opened_at", "closed_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.state != ReportingPeriod.State.PLANNED:
+            return ("year", "kind", "revision", *self.readonly_fields)
+        return self.readonly_fields
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "revision":
+            from roadmap.models import Revision
+
+            kwargs["queryset"] = Revision.objects.filter(
+                status__in=[Revision.Status.APPROVED, Revision.Status.SUPERSEDED]
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Open the selected periods"), permissions=["manage"])
+    def open_periods(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(self, request, queryset, period_open, gettext("%(period)s is open."))
+
+    @admin.action(description=_("Close the selected periods"), permissions=["manage"])
+    def close_periods(self, request: HttpRequest, queryset: QuerySet) -> None:
+        _run(self, request, queryset, period_close, gettext("%(period)s is closed."))
+
+    def has_manage_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("followup.manage_periods")
+
+
+class ReopeningInline(admin.TabularInline):
+    model = StatusReportReopening
+    extra = 0
+    can_delete = False
+    fields = ("reopened_at", "reopened_by", "reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(StatusReport)
+class StatusReportAdmin(SimpleHistoryAdmin):
+    """Read-only: reports are written by the reporters on "Mina rapporter"."""
+
+    list_display = ("period", "organisation", "action_text", "status", "state", "submitted_at")
+    list_filter = ("period", "state", "status", "organisation")
+    search_fields = ("next_step__text", "city_action__text", "comment")
+    list_select_related = ("period", "organisation", "status", "next_step", "city_action")
+    inlines = (ReopeningInline,)
+
+    @admin.display(description=_("action"))
+    def action_text(self, obj: StatusReport) -> str:
+        return str(obj.action)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,113 @@
+"""Demo data for the follow-up: the 2022 periods (closed) and an open period
+this year, with plausible reports from several districts. Every comment says
+it is demo data. Never used in production."""
+
+import datetime
+import hashlib
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from simple_history.utils import bulk_update_with_history
+
+from roadmap.models import Revision
+
+from .models import ReportingPeriod, Status, StatusReport
+from .services import period_close, period_create, period_open
+
+DEMO_YEAR = 2022
+# Organisations that leave some reports unsubmitted, so the overview has gaps.
+LATE = {"skarholmen", "spanga-tensta"}
+# This year: who has reported already. Bromma is left for the demo reporter.
+REPORTED_THIS_YEAR = {"farsta", "sodermalm", "ostermalm", "enskede-arsta-vantor", "aldrenamnden"}
+
+# Status codes per period kind: the plausible progress through the year.
+PROGRESS = {
+    "T1": ["ej-paborjad", "paborjad", "paborjad", "pagar-enligt-plan"],
+    "T2": ["paborjad", "pagar-enligt-plan", "pagar-enligt-plan", "forsenad"],
+    "VB": ["pagar-enligt-plan", "genomford", "genomford", "forsenad", "ej-aktuell"],
+}
+COMMENTS = {
+    "ej-paborjad": "Demodata: arbetet har inte startat ännu.",
+    "paborjad": "Demodata: arbetet har påbörjats.",
+    "pagar-enligt-plan": "Demodata: arbetet pågår enligt plan.",
+    "forsenad": "Demodata: försenat på grund av bemanningsläget; ny plan tas fram.",
+    "genomford": "Demodata: genomfört under året.",
+    "ej-aktuell": "Demodata: inte aktuellt för nämnden.",
+    "avbruten": "Demodata: avbrutet efter omprioritering.",
+}
+
+
+def _pick(report: StatusReport, kind: str) -> str:
+    digest = hashlib.sha256(f"{report.lineage_id}:{report.organisation_id}:{kind}".encode())
+    options = PROGRESS[kind]
+    return options[digest.digest()[0] % len(options)]
+
+
+def _fill(period: ReportingPeriod, *, organisations: set[str] | None, actor, skip_share: int):
+    statuses = {s.code: s for s in Status.objects.all()}
+    reports = list(StatusReport.objects.filter(period=period).select_related("organisation"))
+    now = timezone.now()
+    filled = []
+    for report in reports:
+        code = report.organisation.code
+        if organisations is not None and code not in organisations:
+            continue
+        # Late organisations leave every `skip_share`-th report unsubmitted.
+        if code in LATE and report.pk % skip_share == 0:
+            continue
+        status = _pick(report, period.kind)
+        report.status = statuses[status]
+        report.comment = COMMENTS[status]
+        report.state = StatusReport.State.SUBMITTED
+        report.submitted_at = now
+        # Demo reports have no real reporter behind them.
+        report.updated_by = None
+        report.submitted_by = None
+        filled.append(report)
+    bulk_update_with_history(
+        filled,
+        StatusReport,
+        ["status", "comment", "state", "submitted_at", "updated_by", "submitted_by"],
+        batch_size=500,
+        default_user=actor,
+        default_change_reason="Demodata",
+    )
+    return len(filled)
+
+
+def demo_followup_build(*, actor: AbstractBaseUser, today: datetime.date | None = None) -> int:
+    """Create the demo periods unless any period exists. Returns the number of
+    periods created."""
+    if ReportingPeriod.objects.exists():
+        return 0
+    revision = Revision.objects.filter(year=2021).first()
+    if revision is None or revision.status not in ("approved", "superseded"):
+        return 0
+    if not Status.objects.exists():
+        return 0
+    today = today or timezone.localdate()
+    created = 0
+    with transaction.atomic():
+        for kind in ("T1", "T2", "VB"):
+            period = period_create(year=DEMO_YEAR, kind=kind, revision=revision, actor=actor)
+            period = period_open(period=period, actor=actor)
+            _fill(period, organisations=None, actor=actor, skip_share=3)
+            period_close(
+                period=period, actor=actor, today=period.deadline + datetime.timedelta(days=1)
+            )
+            created += 1
+        if today.year > DEMO_YEAR:
+            kind = "T1" if today.month <= 4 else "T2" if today.month <= 8 else "VB"
+            period = period_create(
+                year=today.year,
+                kind=kind,
+                revision=revision,
+                actor=actor,
+                opens_on=today - datetime.timedelta(days=7),
+                deadline=today + datetime.timedelta(days=21),
+            )
+            period = period_open(period=period, actor=actor)
+            _fill(period, organisations=REPORTED_THIS_YEAR, actor=actor, skip_share=2)
+            created += 1
+    return created

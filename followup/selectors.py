@@ -1,0 +1,376 @@
+"""Reads for the follow-up. Prefetching is chosen here, once; every function
+runs a fixed number of queries whatever the number of actions and reports."""
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from roadmap.models import CityAction, FocusArea, Need, NextStep, Organisation
+from roadmap.selectors import next_steps_with_due_year
+
+from .models import ReportingPeriod, Status, StatusReport
+
+
+def previous_reports(reports: Iterable[StatusReport]) -> dict[int, StatusReport]:
+    """For each report, the same organisation's submitted report on the same
+    action (by lineage) in the latest earlier period. Two queries."""
+    reports = list(reports)
+    if not reports:
+        return {}
+    current = reports[0].period
+    earlier = [
+        p
+        for p in ReportingPeriod.objects.exclude(pk=current.pk).exclude(
+            state=ReportingPeriod.State.PLANNED
+        )
+        if p.sort_key() < current.sort_key()
+    ]
+    if not earlier:
+        return {}
+    earlier.sort(key=ReportingPeriod.sort_key, reverse=True)
+    rank = {p.pk: i for i, p in enumerate(earlier)}
+    keys = {(r.organisation_id, r.lineage_id) for r in reports}
+    candidates = (
+        StatusReport.objects.submitted()
+        .filter(
+            period_id__in=rank,
+            organisation_id__in={k[0] for k in keys},
+            lineage_id__in={k[1] for k in keys},
+        )
+        .select_related("status", "period")
+    )
+    best: dict[tuple[int, object], StatusReport] = {}
+    for cand in candidates:
+        key = (cand.organisation_id, cand.lineage_id)
+        if key in keys and (key not in best or rank[cand.period_id] < rank[best[key].period_id]):
+            best[key] = cand
+    return {
+        r.pk: best[(r.organisation_id, r.lineage_id)]
+        for r in reports
+        if (r.organisation_id, r.lineage_id) in best
+    }
+
+
+def statuses_active() -> list[Status]:
+    return list(Status.objects.filter(is_active=True))
+
+
+def period_open_for(user: AbstractBaseUser) -> ReportingPeriod | None:
+    """The open period the user reports in (the latest one if several)."""
+    periods = sorted(
+        ReportingPeriod.objects.open().select_related("revision"),
+        key=ReportingPeriod.sort_key,
+        reverse=True,
+    )
+    return periods[0] if periods else None
+
+
+def _report_queryset() -> QuerySet[StatusReport]:
+    return StatusReport.objects.select_related(
+        "organisation",
+        "status",
+        "submitted_by",
+        "next_step__need__focus_area",
+        "city_action__need__focus_area",
+    ).prefetch_related(
+        Prefetch("next_step__horizons"),
+    )
+
+
+@dataclass
+class NeedGroup:
+    need: Need
+    reports: list[StatusReport] = field(default_factory=list)
+
+
+@dataclass
+class FocusAreaGroup:
+    focus_area: FocusArea
+    needs: list[NeedGroup] = field(default_factory=list)
+
+
+def _action_order(report: StatusReport) -> tuple:
+    action = report.action
+    need = action.need
+    return (
+        need.focus_area.position,
+        need.position,
+        0 if report.next_step_id else 1,
+        action.position,
+        report.organisation.name,
+    )
+
+
+def group_reports(reports: list[StatusReport]) -> list[FocusAreaGroup]:
+    """Reports grouped by focus area and need, in the roadmap's order."""
+    groups: dict[int, FocusAreaGroup] = {}
+    needs: dict[int, NeedGroup] = {}
+    for report in sorted(reports, key=_action_order):
+        need = report.action.need
+        fa = need.focus_area
+        if fa.pk not in groups:
+            groups[fa.pk] = FocusAreaGroup(focus_area=fa)
+        if need.pk not in needs:
+            needs[need.pk] = NeedGroup(need=need)
+            groups[fa.pk].needs.append(needs[need.pk])
+        needs[need.pk].reports.append(report)
+    return list(groups.values())
+
+
+@dataclass
+class ReporterPage:
+    period: ReportingPeriod
+    reports: list[StatusReport]
+    previous: dict[int, StatusReport]
+    groups: list[FocusAreaGroup]
+    done: int
+    total: int
+
+
+def reporter_page(*, user: AbstractBaseUser, period: ReportingPeriod) -> ReporterPage:
+    """All the obligations of the user's organisations in the period."""
+    reports = list(
+        _report_queryset().filter(period=period, organisation__in=user.organisations.all())
+    )
+    previous = previous_reports(reports)
+    return ReporterPage(
+        period=period,
+        reports=reports,
+        previous=previous,
+        groups=group_reports(reports),
+        done=sum(1 for r in reports if r.is_submitted),
+        total=len(reports),
+    )
+
+
+# --- The editors' overview --------------------------------------------------------------
+
+
+@dataclass
+class ActionRow:
+    action: NextStep | CityAction
+    kind: str  # "next_step" | "city_action"
+    cells: dict[int, StatusReport]  # organisation id → report
+    distribution: list[tuple[Status | None, int]]
+    due_year: int | None = None
+
+
+@dataclass
+class OrganisationCompletion:
+    organisation: Organisation
+    submitted: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.submitted / self.total) if self.total else 0
+
+
+@dataclass
+class Matrix:
+    period: ReportingPeriod
+    organisations: list[Organisation]
+    rows: list[ActionRow]
+    completion: list[OrganisationCompletion]
+    focus_areas: list[FocusArea]
+    statuses: list[Status]
+
+
+def period_matrix(*, period: ReportingPeriod, focus_area_id: int | None = None) -> Matrix:
+    """Actions × organisations for a period, with completion per organisation
+    and the distribution of statuses per action (disagreement stays visible)."""
+    reports = _report_queryset().filter(period=period)
+    if focus_area_id:
+        reports = reports.filter(
+            Q(next_step__need__focus_area_id=focus_area_id)
+            | Q(city_action__need__focus_area_id=focus_area_id)
+        )
+    reports = list(reports)
+    statuses = list(Status.objects.all())
+    org_by_id: dict[int, Organisation] = {}
+    rows: dict[tuple[str, int], ActionRow] = {}
+    totals: Counter = Counter()
+    submitted: Counter = Counter()
+    for report in sorted(reports, key=_action_order):
+        org_by_id[report.organisation_id] = report.organisation
+        key = (
+            ("next_step", report.next_step_id)
+            if report.next_step_id
+            else (
+                "city_action",
+                report.city_action_id,
+            )
+        )
+        if key not in rows:
+            rows[key] = ActionRow(action=report.action, kind=key[0], cells={}, distribution=[])
+        rows[key].cells[report.organisation_id] = report
+        totals[report.organisation_id] += 1
+        if report.is_submitted:
+            submitted[report.organisation_id] += 1
+    order = {s.pk: i for i, s in enumerate(statuses)}
+    for row in rows.values():
+        counts = Counter(r.status if r.is_submitted else None for r in row.cells.values())
+        row.distribution = sorted(
+            counts.items(), key=lambda item: order.get(item[0].pk, -1) if item[0] else 999
+        )
+        if row.kind == "next_step":
+            row.due_year = row.action.due_year()
+    organisations = sorted(
+        org_by_id.values(),
+        key=lambda o: (o.kind != Organisation.Kind.DISTRICT, o.name),
+    )
+    return Matrix(
+        period=period,
+        organisations=organisations,
+        rows=list(rows.values()),
+        completion=[
+            OrganisationCompletion(o, submitted[o.pk], totals[o.pk]) for o in organisations
+        ],
+        focus_areas=list(
+            FocusArea.objects.filter(revision_id=period.revision_id).order_by("position")
+        ),
+        statuses=statuses,
+    )
+
+
+@dataclass
+class DriftRow:
+    step: NextStep
+    due_year: int
+    not_done: list[tuple[Organisation, Status | None]]
+
+
+def horizon_drift(*, period: ReportingPeriod, as_of_year: int | None = None) -> list[DriftRow]:
+    """Next steps past their due year that some responsible organisation has
+    not reported done in this period."""
+    as_of_year = as_of_year or period.year
+    steps = {
+        s.pk: s
+        for s in next_steps_with_due_year(revision=period.revision)
+        if s.due is not None and s.due < as_of_year
+    }
+    if not steps:
+        return []
+    by_step: dict[int, list[tuple[Organisation, Status | None]]] = defaultdict(list)
+    reports = (
+        StatusReport.objects.filter(period=period, next_step_id__in=steps)
+        .select_related("organisation", "status")
+        .order_by("organisation__name")
+    )
+    for report in reports:
+        done = report.is_submitted and report.status and report.status.counts_as_done
+        if not done:
+            by_step[report.next_step_id].append(
+                (report.organisation, report.status if report.is_submitted else None)
+            )
+    return [
+        DriftRow(step=steps[pk], due_year=steps[pk].due, not_done=by_step[pk])
+        for pk in steps
+        if by_step.get(pk)
+    ]
+
+
+EXPORT_COLUMNS = [
+    "period",
+    "focus_area",
+    "need",
+    "action_type",
+    "action",
+    "horizons",
+    "organisation",
+    "status",
+    "comment",
+    "planned_next_action",
+    "expected_completion",
+    "state",
+    "submitted_at",
+    "submitted_by",
+    "lineage_id",
+]
+
+
+def period_export_rows(*, period: ReportingPeriod) -> list[dict[str, Any]]:
+    rows = []
+    for report in sorted(_report_queryset().filter(period=period), key=_action_order):
+        action = report.action
+        rows.append(
+            {
+                "period": str(period),
+                "focus_area": action.need.focus_area.title,
+                "need": action.need.title,
+                "action_type": "next_step" if report.next_step_id else "city_action",
+                "action": action.text,
+                "horizons": report.next_step.horizon_label() if report.next_step_id else "",
+                "organisation": report.organisation.name,
+                "status": report.status.name if report.status else "",
+                "comment": report.comment,
+                "planned_next_action": report.planned_next_action,
+                "expected_completion": report.expected_completion,
+                "state": report.get_state_display(),
+                "submitted_at": (
+                    timezone.localtime(report.submitted_at).isoformat(timespec="minutes")
+                    if report.submitted_at
+                    else ""
+                ),
+                "submitted_by": (
+                    report.submitted_by.get_full_name() or report.submitted_by.get_username()
+                )
+                if report.submitted_by
+                else "",
+                "lineage_id": str(report.lineage_id),
+            }
+        )
+    return rows
+
+
+# --- The overview pages: the list of periods and one report ---------------------------
+
+
+def periods_with_completion() -> list[ReportingPeriod]:
+    """Every period, newest first, each with ``reports_total`` and
+    ``reports_submitted`` counted in the database. One query."""
+    from django.db.models import Count
+
+    periods = ReportingPeriod.objects.select_related("revision").annotate(
+        reports_total=Count("reports"),
+        reports_submitted=Count("reports", filter=Q(reports__state=StatusReport.State.SUBMITTED)),
+    )
+    return sorted(periods, key=ReportingPeriod.sort_key, reverse=True)
+
+
+@dataclass
+class ReportDetail:
+    report: StatusReport
+    history: list[Any]  # simple-history records, newest first
+    reopenings: list[Any]  # StatusReportReopening, newest first
+    previous: StatusReport | None  # the same organisation's report in the period before
+
+
+def report_detail(*, report_id: int) -> ReportDetail | None:
+    """One report with its action, its history (who changed what, when), its
+    reopenings and the previous period's report. None if there is no such report."""
+    report = (
+        _report_queryset()
+        .select_related("period__revision", "updated_by")
+        .filter(pk=report_id)
+        .first()
+    )
+    if report is None:
+        return None
+    history = list(
+        report.history.select_related("history_user", "status").order_by(
+            "-history_date", "-history_id"
+        )
+    )
+    reopenings = list(report.reopenings.select_related("reopened_by"))
+    return ReportDetail(
+        report=report,
+        history=history,
+        reopenings=reopenings,
+        previous=previous_reports([report]).get(report.pk),
+    )
