@@ -10,10 +10,10 @@ Usage (a throw-away database is created; DATABASE_URL selects PostgreSQL):
 """
 
 import os
+import resource
 import sys
 import tempfile
 import time
-import resource
 from pathlib import Path
 
 BASE = Path(__file__).resolve().parent.parent
@@ -49,15 +49,23 @@ def measure(label: str, func):
         result = func()
         elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{label:<44} {elapsed * 1000:9.0f} ms {counter.count:7d} queries "
-          f"{peak_mb:8.1f} MB peak RSS")
+    print(
+        f"{label:<44} {elapsed * 1000:9.0f} ms {counter.count:7d} queries "
+        f"{peak_mb:8.1f} MB peak RSS"
+    )
     return result
 
 
 def build_synthetic(factor: int, *, actor):
     """An approved revision with `factor` times the needs of 2021, same mix."""
     from roadmap.models import (
-        CityAction, FocusArea, NationalInitiative, Need, NextStep, Organisation, Revision,
+        CityAction,
+        FocusArea,
+        NationalInitiative,
+        Need,
+        NextStep,
+        Organisation,
+        Revision,
         TimeHorizon,
     )
     from roadmap.services import roadmap_item_save
@@ -74,18 +82,22 @@ def build_synthetic(factor: int, *, actor):
             for need in Need.objects.filter(focus_area=fa).order_by("position"):
                 pos += 1
                 new_need = Need.objects.create(
-                    focus_area=new_fa, position=pos, title=f"{need.title or 'Behov'} {copy}",
+                    focus_area=new_fa,
+                    position=pos,
+                    title=f"{need.title or 'Behov'} {copy}",
                 )
                 for model in (NationalInitiative, CityAction, NextStep):
                     for item in model.objects.filter(need=need).order_by("position"):
                         new = model.objects.create(
-                            need=new_need, position=item.position, text=f"{item.text} ({copy})",
+                            need=new_need,
+                            position=item.position,
+                            text=f"{item.text} ({copy})",
                             **({"all_districts": True} if model is not NationalInitiative else {}),
                         )
                         if model is not NationalInitiative:
                             new.responsible_organisations.set(orgs)
                         if model is NextStep:
-                            new.horizons.set(horizons[item.pk % 4: item.pk % 4 + 1])
+                            new.horizons.set(horizons[item.pk % 4 : item.pk % 4 + 1])
     revision.status = "approved"
     revision.case_number = f"SYNT {year}"
     revision.decision_body = Organisation.objects.get(code="kf")
@@ -116,8 +128,10 @@ def main() -> None:
         base = Revision.objects.get(year=base_year)
         # Make `base` the revision in force, so that revision_start copies it.
         Revision.objects.exclude(pk=base.pk).filter(status="approved").update(status="superseded")
-        draft = measure(f"{label}: copy (Starta ny revidering)",
-                        lambda: revision_start(actor=editor, year=base_year + 100))
+        draft = measure(
+            f"{label}: copy (Starta ny revidering)",
+            lambda: revision_start(actor=editor, year=base_year + 100),
+        )
         items = sum(m.objects.filter(revision=draft).count() for m in (NextStep,))
         # A few edits so that the redline has something to show.
         steps = list(NextStep.objects.filter(revision=draft).order_by("pk")[:: max(1, items // 20)])
@@ -127,8 +141,9 @@ def main() -> None:
             step.change_reason = "Benchmark"
             step.save()
             step.horizons.set([long])
-        measure(f"{label}: redline (selector)",
-                lambda: revision_compare(old=base, new=draft).summary)
+        measure(
+            f"{label}: redline (selector)", lambda: revision_compare(old=base, new=draft).summary
+        )
         print(f"{'':<44} next steps in draft: {items}, edited: {len(steps)}")
         draft.delete()
 
