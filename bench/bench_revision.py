@@ -6,7 +6,8 @@ many needs, each with the same mix of items.
 
 Usage (a throw-away database is created; DATABASE_URL selects PostgreSQL):
     .venv/bin/python bench/bench_revision.py
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fardplan_bench .venv/bin/python bench/bench_revision.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/fardplan_bench \
+        .venv/bin/python bench/bench_revision.py
 """
 
 import os
