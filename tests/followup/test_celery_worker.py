@@ -42,8 +42,6 @@ def _database_url() -> str:
 
 @pytest.fixture
 def worker(tmp_path):
-    if connection.vendor != "postgresql":
-        pytest.skip("the Celery worker layer needs PostgreSQL (set DATABASE_URL)")
     if not _redis_reachable():
         pytest.skip(f"the Celery worker layer needs Redis at {REDIS_URL}")
     mail_dir = tmp_path / "mail"
@@ -95,6 +93,7 @@ def worker(tmp_path):
         log.close()
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_real_worker_sends_reminders_once(worker, make_period, bromma_reporter, settings):
     settings.FOLLOWUP_REMINDER_DAYS_BEFORE = [7]
