@@ -77,9 +77,7 @@ def worker(tmp_path):
         "result_backend": celery_app.conf.result_backend,
         "task_always_eager": celery_app.conf.task_always_eager,
     }
-    celery_app.conf.update(
-        broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False
-    )
+    celery_app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
     try:
         yield mail_dir
     finally:
