@@ -161,6 +161,10 @@ if EMAIL_CONFIG["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):
     EMAIL_FILE_PATH = "/" + EMAIL_CONFIG["EMAIL_FILE_PATH"].lstrip("/")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="fardplan@localhost")
 
+# A reporter's page posts six fields per obligation; a reporter for several
+# districts can have over a thousand obligations.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=20000)
+
 # Follow-up: reminders go out this many days before a deadline, and on the day.
 FOLLOWUP_REMINDER_DAYS_BEFORE = env.list("FOLLOWUP_REMINDER_DAYS_BEFORE", cast=int, default=[7])
 

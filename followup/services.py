@@ -205,6 +205,9 @@ def status_report_save(
     organisation, the period's state, the fields, and the version the user
     loaded. Raises PermissionDenied, PeriodClosedError, ConcurrentEditError or
     ValidationError (with field errors); nothing is saved then."""
+    # A submitted report stays submitted: changing it submits the change, with
+    # the same checks as a first submission.
+    submit = submit or report.is_submitted
     if not user_may_report_for(actor, report.organisation):
         raise PermissionDenied(_("You can only report for your own organisation."))
     if report.period.state != ReportingPeriod.State.OPEN and not report.reopened:

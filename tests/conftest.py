@@ -186,3 +186,20 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"Skipped, but FARDPLAN_REQUIRE_ALL_LAYERS=1 forbids skips: {reason}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_leftover_connections(django_db_setup, django_db_blocker):
+    """The live server's request threads can leave a PostgreSQL session open
+    on the test database, which then cannot be dropped at the end. Set up
+    before the live server, this runs after it has stopped."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
