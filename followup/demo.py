@@ -38,10 +38,15 @@ COMMENTS = {
 }
 
 
+def _draw(report: StatusReport, kind: str) -> int:
+    """A stable pseudo-random byte per report and period kind."""
+    key = f"{report.lineage_id}:{report.organisation_id}:{kind}".encode()
+    return hashlib.sha256(key).digest()[0]
+
+
 def _pick(report: StatusReport, kind: str) -> str:
-    digest = hashlib.sha256(f"{report.lineage_id}:{report.organisation_id}:{kind}".encode())
     options = PROGRESS[kind]
-    return options[digest.digest()[0] % len(options)]
+    return options[_draw(report, kind) % len(options)]
 
 
 def _fill(period: ReportingPeriod, *, organisations: set[str] | None, actor, skip_share: int):
@@ -54,7 +59,7 @@ def _fill(period: ReportingPeriod, *, organisations: set[str] | None, actor, ski
         if organisations is not None and code not in organisations:
             continue
         # Late organisations leave every `skip_share`-th report unsubmitted.
-        if code in LATE and report.pk % skip_share == 0:
+        if code in LATE and _draw(report, "late") % skip_share == 0:
             continue
         status = _pick(report, period.kind)
         report.status = statuses[status]
