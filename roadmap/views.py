@@ -188,50 +188,65 @@ def revision_start_view(request: HttpRequest) -> HttpResponse:
 # --- Submit, return, approve ---------------------------------------------------------
 
 
-@login_required
-@permission_required(VIEW, raise_exception=True)
-@require_POST
-def revision_submit_view(request: HttpRequest, year: int) -> HttpResponse:
+def _transition_view(
+    request: HttpRequest,
+    year: int,
+    *,
+    perm: str,
+    form_class,
+    auto_id: str,
+    form_key: str,
+    service,
+    done: str,
+) -> HttpResponse:
+    """Submit or return: check, validate the comment form, call the service;
+    on refusal re-render the revision page with the errors and the input."""
     revision = _get_revision(request, year)
-    _require(request, SUBMIT)
-    form = SubmitForm(request.POST, auto_id=SUBMIT_AUTO_ID)
+    _require(request, perm)
+    form = form_class(request.POST, auto_id=auto_id)
     if form.is_valid():
         try:
-            revision = revision_submit(
+            revision = service(
                 revision=revision, actor=request.user, comment=form.cleaned_data["comment"]
             )
         except ValidationError as error:
             _add_service_errors(form, error)
         else:
-            messages.success(
-                request,
-                gettext("%(revision)s was submitted for review.") % {"revision": revision},
-            )
+            messages.success(request, done % {"revision": revision})
             return redirect("roadmap:detail", year=revision.year)
-    return _render_revision(request, revision, submit_form=form, status=400)
+    return _render_revision(request, revision, status=400, **{form_key: form})
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@require_POST
+def revision_submit_view(request: HttpRequest, year: int) -> HttpResponse:
+    return _transition_view(
+        request,
+        year,
+        perm=SUBMIT,
+        form_class=SubmitForm,
+        auto_id=SUBMIT_AUTO_ID,
+        form_key="submit_form",
+        service=revision_submit,
+        done=gettext("%(revision)s was submitted for review."),
+    )
 
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
 @require_POST
 def revision_return_view(request: HttpRequest, year: int) -> HttpResponse:
-    revision = _get_revision(request, year)
-    _require(request, APPROVE)
-    form = ReturnForm(request.POST, auto_id=RETURN_AUTO_ID)
-    if form.is_valid():
-        try:
-            revision = revision_return(
-                revision=revision, actor=request.user, comment=form.cleaned_data["comment"]
-            )
-        except ValidationError as error:
-            _add_service_errors(form, error)
-        else:
-            messages.success(
-                request,
-                gettext("%(revision)s was returned to draft.") % {"revision": revision},
-            )
-            return redirect("roadmap:detail", year=revision.year)
-    return _render_revision(request, revision, return_form=form, status=400)
+    return _transition_view(
+        request,
+        year,
+        perm=APPROVE,
+        form_class=ReturnForm,
+        auto_id=RETURN_AUTO_ID,
+        form_key="return_form",
+        service=revision_return,
+        done=gettext("%(revision)s was returned to draft."),
+    )
 
 
 @login_required
