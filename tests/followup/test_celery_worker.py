@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from django.conf import settings
 from django.db import connection
 
-from fardplan.celery import app as celery_app
 from followup.models import ReminderLog
 from followup.tasks import send_reminders
 
@@ -72,16 +72,9 @@ def worker(tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    previous = {
-        "broker_url": celery_app.conf.broker_url,
-        "result_backend": celery_app.conf.result_backend,
-        "task_always_eager": celery_app.conf.task_always_eager,
-    }
-    celery_app.conf.update(broker_url=REDIS_URL, result_backend=REDIS_URL, task_always_eager=False)
     try:
         yield mail_dir
     finally:
-        celery_app.conf.update(**previous)
         process.terminate()
         try:
             process.wait(timeout=20)
@@ -102,11 +95,17 @@ def test_real_worker_sends_reminders_once(worker, make_period, bromma_reporter, 
         2022, "T1", opens_on=datetime.date(2022, 4, 1), deadline=today + datetime.timedelta(days=7)
     )
 
-    first = send_reminders.delay(today.isoformat())
-    assert first.get(timeout=90) == 1
-    # Idempotent: the same day again sends nothing more.
-    second = send_reminders.delay(today.isoformat())
-    assert second.get(timeout=60) == 0
+    # A client of its own sends the task by name over Redis; the project's app
+    # in this process stays eager for the other tests.
+    client = Celery("fardplan-test-client", broker=REDIS_URL, backend=REDIS_URL)
+    try:
+        first = client.send_task(send_reminders.name, args=[today.isoformat()])
+        assert first.get(timeout=90) == 1
+        # Idempotent: the same day again sends nothing more.
+        second = client.send_task(send_reminders.name, args=[today.isoformat()])
+        assert second.get(timeout=60) == 0
+    finally:
+        client.close()
 
     log = ReminderLog.objects.get()
     assert (log.user, log.sent_on) == (bromma_reporter, today)
