@@ -16,4 +16,9 @@ app.conf.beat_schedule = {
         "task": "followup.tasks.send_reminders",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Report jobs that a stopped worker left running are marked failed.
+    "followup-expire-report-jobs": {
+        "task": "followup.tasks.expire_report_jobs",
+        "schedule": crontab(minute="*/5"),
+    },
 }

@@ -168,6 +168,17 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default
 # Follow-up: reminders go out this many days before a deadline, and on the day.
 FOLLOWUP_REMINDER_DAYS_BEFORE = env.list("FOLLOWUP_REMINDER_DAYS_BEFORE", cast=int, default=[7])
 
+# PDF reports: the style sheet and fonts WeasyPrint may load (nothing else),
+# and the Celery task's time limits. A job still running after the hard limit
+# (plus a minute's grace) is marked failed; so is a job queued for longer than
+# REPORT_QUEUE_TIMEOUT seconds without a worker taking it.
+PDF_ASSETS_DIR = BASE_DIR / "static" / "pdf"
+REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=900)
+REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=960)
+REPORT_QUEUE_TIMEOUT = env.int("REPORT_QUEUE_TIMEOUT", default=3600)
+if REPORT_TIME_LIMIT <= REPORT_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured("REPORT_TIME_LIMIT must be greater than REPORT_SOFT_TIME_LIMIT.")
+
 # Security. The production profile passes `manage.py check --deploy`.
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
@@ -186,6 +197,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # WeasyPrint logs every step of every rendering at INFO.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 SIMPLE_HISTORY_REVERT_DISABLED = False

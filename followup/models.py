@@ -6,6 +6,8 @@ action) and responsible organisation; "alla stadsdelsnämnder" expands to all
 13 districts. A closed period is locked.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -26,6 +28,7 @@ __all__ = [
     "ConcurrentEditError",
     "PeriodClosedError",
     "ReminderLog",
+    "ReportJob",
     "ReportingPeriod",
     "Status",
     "StatusReport",
@@ -363,3 +366,130 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.sent_on}"
+
+
+def report_upload_to(instance: "ReportJob", filename: str) -> str:
+    """A unique name per file: reports/<year>/<month>/<uuid>-<name>.pdf."""
+    from django.utils import timezone
+
+    return f"reports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}-{filename}"
+
+
+class ReportJob(models.Model):
+    """One request for a PDF report, and its rendering by a Celery worker.
+
+    queued → running → done or failed. The file is stored only once it is a
+    complete PDF, and the job is marked done only after that; a job that is
+    still running after the task's hard time limit is marked failed by
+    ``report_jobs_expire``.
+    """
+
+    class Kind(models.TextChoices):
+        ANNUAL = "annual", _("Annual follow-up report")
+        PERIOD = "period", _("Period report for one organisation")
+        CITYWIDE = "citywide", _("Citywide period report")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind of report"), max_length=10, choices=Kind.choices)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    title = models.CharField(_("title"), max_length=300)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="report_jobs",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    force = models.BooleanField(
+        _("new rendering requested"),
+        default=False,
+        help_text=_("Render anew even if an identical report from the same data exists."),
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    progress = models.CharField(_("progress"), max_length=300, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    file = models.FileField(_("file"), upload_to=report_upload_to, blank=True, max_length=300)
+    file_size = models.PositiveBigIntegerField(_("file size (bytes)"), null=True, blank=True)
+    page_count = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    input_checksum = models.CharField(
+        _("checksum of the input data"), max_length=64, blank=True, db_index=True
+    )
+    reused_from = models.ForeignKey(
+        "self",
+        verbose_name=_("file reused from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
+        ordering = ["-created_at", "-pk"]
+        permissions = [("request_reports", _("Can request PDF reports of every kind"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["annual", "period", "citywide"]),
+                name="reportjob_kind_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["queued", "running", "done", "failed"]),
+                name="reportjob_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="done") | (~Q(file="") & Q(input_checksum__length=64)),
+                name="reportjob_done_has_file",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="failed") | ~Q(error=""),
+                name="reportjob_failed_has_error",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="period") | Q(organisation__isnull=False),
+                name="reportjob_period_has_organisation",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "state"], name="reportjob_kind_state")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (self.State.DONE, self.State.FAILED)
+
+    @property
+    def is_done(self) -> bool:
+        return self.state == self.State.DONE
+
+    def download_name(self) -> str:
+        """The file name a user downloads, e.g. arsuppfoljning-2022.pdf or
+        periodrapport-2022-t1-bromma.pdf."""
+        from django.utils.text import slugify
+        from django.utils.translation import gettext
+
+        names = {
+            self.Kind.ANNUAL: gettext("annual follow-up"),
+            self.Kind.PERIOD: gettext("period report"),
+            self.Kind.CITYWIDE: gettext("citywide period report"),
+        }
+        parts = [names[self.kind], *(str(v) for v in self.parameters.values())]
+        return f"{slugify(' '.join(parts)) or 'report'}.pdf"

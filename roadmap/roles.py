@@ -46,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("followup", "change_reportingperiod"),
         ("followup", "add_status"),
         ("followup", "change_status"),
+        ("followup", "request_reports"),
     ],
     APPROVER: [
         *READ,
