@@ -119,6 +119,13 @@ def client_for(db) -> Callable[[object], Client]:
 
 
 @pytest.fixture
+def media_root(settings, tmp_path):
+    """Report files go to a folder of the test's own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def roadmap_2021(db) -> Revision:
     """The adopted 2021 roadmap, loaded the way an installation loads it."""
     call_command("load_roadmap", stdout=StringIO())

@@ -74,3 +74,31 @@ def parse_html(content: bytes | str) -> _TagCollector:
     parser.feed(content.decode() if isinstance(content, bytes) else content)
     parser.close()
     return parser
+
+
+# --- PDF reports -------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Whitespace folded to single spaces (a PDF breaks lines anywhere)."""
+    return " ".join(text.split())
+
+
+def pdf_pages(pdf: bytes) -> list[str]:
+    """The text of each page without its running header and page number
+    (the last two lines of every page but the cover), whitespace folded."""
+    import io
+
+    from pypdf import PdfReader
+
+    pages = []
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, start=1):
+        lines = page.extract_text().splitlines()
+        if number > 1:
+            lines = lines[:-2]
+        pages.append(normalise("\n".join(lines)))
+    return pages
+
+
+def pdf_text(pdf: bytes) -> str:
+    return " ".join(pdf_pages(pdf))

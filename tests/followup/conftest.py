@@ -38,3 +38,25 @@ def open_period(make_period) -> ReportingPeriod:
         opens_on=today - datetime.timedelta(days=10),
         deadline=today + datetime.timedelta(days=20),
     )
+
+
+@pytest.fixture
+def small_period(small_roadmap, statuses, editor, bromma_reporter):
+    """2030-T1, open, on the small revision (one next step for äldrenämnden and
+    all districts, one city action for kommunstyrelsen): Bromma has reported
+    the step as delayed, nobody else has reported. Quick to render."""
+    from followup.models import StatusReport
+    from followup.services import ReportInput, status_report_save
+
+    period = period_create(year=2030, kind="T1", revision=small_roadmap, actor=editor)
+    period = period_open(period=period, actor=editor)
+    report = StatusReport.objects.get(
+        period=period, organisation__code="bromma", next_step__isnull=False
+    )
+    status_report_save(
+        report=report,
+        data=ReportInput(status=statuses["forsenad"], comment="Bemanningen räcker inte."),
+        actor=bromma_reporter,
+        submit=True,
+    )
+    return period

@@ -21,6 +21,8 @@ from followup.models import ReminderLog
 from followup.tasks import send_reminders
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+# The worker's environment, for processes that talk to it as the app would.
+WORKER_ENV: dict[str, str] = {}
 
 
 def _redis_reachable() -> bool:
@@ -52,7 +54,10 @@ def worker(tmp_path):
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_RESULT_BACKEND": REDIS_URL,
         "EMAIL_URL": f"filemail://{mail_dir}",
+        "MEDIA_ROOT": str(tmp_path / "media"),
     }
+    WORKER_ENV.clear()
+    WORKER_ENV.update(env)
     log = (tmp_path / "worker.log").open("w")
     process = subprocess.Popen(
         [
@@ -115,3 +120,61 @@ def test_real_worker_sends_reminders_once(worker, make_period, bromma_reporter, 
     messages = [p.read_text(encoding="utf-8") for p in worker.iterdir()]
     assert len(messages) == 1
     assert "cecilia@example.org" in messages[0]
+
+
+# What a web process with a broker runs when an editor requests a report: the
+# service creates the job and queues the task on commit, over Redis.
+REQUEST_REPORT = """
+from django.contrib.auth import get_user_model
+from followup.reports.params import report_request_clean
+from followup.services import report_job_request
+request = report_request_clean(kind="citywide", period="2030-T1")
+job = report_job_request(request=request, actor=get_user_model().objects.get(username="alice"))
+print(job.pk)
+"""
+
+
+def _request_report_in_a_web_process() -> int:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", REQUEST_REPORT],
+        cwd=settings.BASE_DIR,
+        env=WORKER_ENV,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def _wait_until_finished(job_id: int, timeout: float = 180):
+    from followup.models import ReportJob
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = ReportJob.objects.get(pk=job_id)
+        if job.is_finished:
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"report job {job_id} did not finish: {job.state} {job.progress}")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_real_worker_renders_a_report_and_reuses_it(worker, small_period, tmp_path):
+    from tests.helpers import pdf_text
+
+    first = _wait_until_finished(_request_report_in_a_web_process())
+    assert first.state == "done", first.error
+    path = tmp_path / "media" / first.file.name
+    pdf = path.read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(pdf) == first.file_size
+    text = pdf_text(pdf)
+    assert "Stadsövergripande periodrapport" in text
+    assert "Bemanningen räcker inte." in text
+    assert first.started_at is not None and first.finished_at >= first.started_at
+
+    # The same data again: the worker reuses the file instead of rendering.
+    second = _wait_until_finished(_request_report_in_a_web_process())
+    assert second.state == "done" and second.pk != first.pk
+    assert second.reused_from_id == first.pk and second.file.name == first.file.name
