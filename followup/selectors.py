@@ -13,7 +13,7 @@ from django.utils import timezone
 from roadmap.models import CityAction, FocusArea, Need, NextStep, Organisation
 from roadmap.selectors import next_steps_with_due_year
 
-from .models import ReportingPeriod, Status, StatusReport
+from .models import ReportingPeriod, ReportJob, Status, StatusReport
 
 
 def previous_reports(reports: Iterable[StatusReport]) -> dict[int, StatusReport]:
@@ -374,3 +374,25 @@ def report_detail(*, report_id: int) -> ReportDetail | None:
         reopenings=reopenings,
         previous=previous_reports([report]).get(report.pk),
     )
+
+
+# --- PDF reports ----------------------------------------------------------------------
+
+
+def report_jobs_visible_to(user: AbstractBaseUser) -> QuerySet[ReportJob]:
+    """The report jobs the user may see and download, newest first, with who
+    requested them and the organisation (one query for any number of jobs).
+
+    Everyone who reads the follow-up (``followup.view_followup``: editors,
+    approvers, readers) sees every job; a reporter sees the period reports of
+    their own organisations; anyone else sees none."""
+    jobs = ReportJob.objects.select_related("requested_by", "organisation").order_by(
+        "-created_at", "-pk"
+    )
+    if not user.is_authenticated:
+        return jobs.none()
+    if user.has_perm("followup.view_followup"):
+        return jobs
+    if user.has_perm("followup.report_status"):
+        return jobs.filter(kind=ReportJob.Kind.PERIOD, organisation__in=user.organisations.all())
+    return jobs.none()
