@@ -1,5 +1,6 @@
 """The editor requests a PDF report in a real browser and downloads it; a job
-that is still queued updates itself on its page. axe-core checks each page."""
+that is still queued updates itself on its page and in the list. axe-core
+checks each page."""
 
 import datetime
 import re
@@ -86,16 +87,35 @@ def test_editor_requests_a_citywide_report_and_downloads_it(
     assert errors == []
 
 
-def test_a_queued_job_updates_itself_when_it_is_done(
-    browser_page, login, axe_check, live_server, media_root, small_open_period, editor
-):
-    job = ReportJob.objects.create(
+def _queued_job(period, editor) -> ReportJob:
+    return ReportJob.objects.create(
         kind=ReportJob.Kind.CITYWIDE,
-        parameters={"period": str(small_open_period)},
+        parameters={"period": str(period)},
         title="Stadsövergripande periodrapport",
         requested_by=editor,
         progress="Väntar på en arbetare",
     )
+
+
+def _finish(job: ReportJob) -> None:
+    """What a worker does when it has rendered the job's file."""
+    job.file.save("rapport.pdf", ContentFile(PDF), save=False)
+    ReportJob.objects.filter(pk=job.pk).update(
+        state=ReportJob.State.DONE,
+        file=job.file.name,
+        file_size=len(PDF),
+        page_count=1,
+        input_checksum="c" * 64,
+        progress="Klar: 1 sida.",
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+    )
+
+
+def test_a_queued_job_updates_itself_when_it_is_done(
+    browser_page, login, axe_check, live_server, media_root, small_open_period, editor
+):
+    job = _queued_job(small_open_period, editor)
     page = browser_page
     errors = _no_script_errors(page)
     login(page, editor)
@@ -108,17 +128,7 @@ def test_a_queued_job_updates_itself_when_it_is_done(
     axe_check(page)
 
     # A worker finishes the job; the page shows it without a reload.
-    job.file.save("rapport.pdf", ContentFile(PDF), save=False)
-    ReportJob.objects.filter(pk=job.pk).update(
-        state=ReportJob.State.DONE,
-        file=job.file.name,
-        file_size=len(PDF),
-        page_count=1,
-        input_checksum="c" * 64,
-        progress="Klar: 1 sida.",
-        started_at=timezone.now(),
-        finished_at=timezone.now(),
-    )
+    _finish(job)
     link = page.get_by_role("link", name=_("Download the PDF"))
     link.wait_for(state="visible", timeout=10_000)
     assert re.search(rf"/uppfoljning/pdf/{job.pk}/fil/$", link.get_attribute("href"))
@@ -126,5 +136,28 @@ def test_a_queued_job_updates_itself_when_it_is_done(
     assert "Klar: 1 sida." in status.inner_text()
     assert not page.get_by_role("link", name=_("Update")).is_visible()
     assert page.locator("[data-job-field='page_count']").inner_text() == "1"
+    axe_check(page)
+    assert errors == []
+
+
+def test_the_list_updates_a_queued_job_when_it_is_done(
+    browser_page, login, axe_check, live_server, media_root, small_open_period, editor
+):
+    job = _queued_job(small_open_period, editor)
+    page = browser_page
+    errors = _no_script_errors(page)
+    login(page, editor)
+    page.goto(f"{live_server.url}/uppfoljning/pdf/")
+    row = page.get_by_role("row").filter(has_text=job.title)
+    assert _("Queued") in row.inner_text()
+    link = row.get_by_role("link", name=_("Download PDF"))
+    assert not link.is_visible()
+    axe_check(page)
+
+    _finish(job)
+    link.wait_for(state="visible", timeout=10_000)
+    assert re.search(rf"/uppfoljning/pdf/{job.pk}/fil/$", link.get_attribute("href"))
+    assert _("Done") in row.inner_text() and _("Queued") not in row.inner_text()
+    assert row.locator("[data-job-field='page_count']").inner_text() == "1"
     axe_check(page)
     assert errors == []
