@@ -16,21 +16,18 @@ _HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
 
 @register.simple_tag
-def status(key: StatusKey | None, short: bool = False) -> SafeString:
+def status(key: StatusKey | None) -> SafeString:
     """The status's symbol and name (never colour alone); the colour is an
     extra cue on the symbol's border. ``None``: not reported."""
     if key is None:
         return mark_safe('<span class="status status--none">–</span>')
     colour = key.colour if _HEX.match(key.colour or "") else "#777777"
-    name = key.name
-    if short and len(name) > 9:
-        name = name[:6].rstrip() + "…"
     return format_html(
         '<span class="status{}"><span class="symbol" style="border-color: {}">{}</span> {}</span>',
         " status--problem" if key.is_problem else "",
         colour,
         key.symbol,
-        name,
+        key.name,
     )
 
 
