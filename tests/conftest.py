@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
 
 from roadmap import roles
@@ -130,6 +131,33 @@ def roadmap_2021(db) -> Revision:
     """The adopted 2021 roadmap, loaded the way an installation loads it."""
     call_command("load_roadmap", stdout=StringIO())
     return Revision.objects.get(year=2021)
+
+
+@pytest.fixture(scope="module")
+def _roadmap_2021_for_module(django_db_setup, django_db_blocker):
+    """The 2021 roadmap loaded once for a whole test module, in a transaction
+    that is rolled back when the module ends. Each test's own transaction is a
+    savepoint inside it, so whatever a test changes is undone as usual. Loading
+    the roadmap is a few thousand queries: once per module instead of per test.
+    Not for modules with transactional (``transaction=True``) tests."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("loaddata", "time_horizons", "organisations", verbosity=0)
+            call_command("load_roadmap", stdout=StringIO())
+            yield Revision.objects.get(year=2021).pk
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.fixture
+def shared_roadmap_2021(_roadmap_2021_for_module, db) -> Revision:
+    """``roadmap_2021`` for a module that opts in with
+    a ``roadmap_2021`` fixture of its own that returns this one (see
+    ``_roadmap_2021_for_module``)."""
+    return Revision.objects.get(pk=_roadmap_2021_for_module)
 
 
 @pytest.fixture

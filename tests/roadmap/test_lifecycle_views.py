@@ -12,6 +12,7 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.template import engines
 from django.test import RequestFactory
@@ -392,6 +393,11 @@ def test_returning_without_a_comment_is_refused_next_to_the_field(in_review, app
     with translation.override("sv"):
         assert html.text["title"][0].startswith(translation.gettext("Error:"))
     assert _snapshot() == before
+
+
+def test_start_needs_an_approved_revision(editor, reference_data):
+    with pytest.raises(ValidationError):
+        revision_start(actor=editor, year=2022)
 
 
 def test_starting_a_second_draft_is_refused(draft, editor, client_for):
