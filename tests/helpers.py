@@ -6,6 +6,8 @@ from django import forms
 
 # The fixtures (see conftest.py) of the users who have a role.
 ROLE_FIXTURES = ("editor", "approver", "bromma_reporter", "farsta_reporter", "reader")
+# Every kind of visitor: the roles, a user without one, and an anonymous visitor.
+ALL_WHO = (*ROLE_FIXTURES, "no_role_user", "anonymous")
 
 
 def _form_data(form) -> dict:

@@ -5,11 +5,15 @@ Without Chromium these tests skip with their reason; CI installs it and
 forbids skips.
 """
 
+import datetime
 import shutil
 from collections.abc import Iterator
 
 import pytest
 from django.utils.translation import gettext
+
+from followup.services import period_create, period_open
+from roadmap.reference import reference_load_missing
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -83,3 +87,19 @@ def login(live_server):
         page.wait_for_load_state()
 
     return do
+
+
+@pytest.fixture
+def small_open_period(small_roadmap, editor):
+    """The small roadmap's T1 period, open since three days, due in ten."""
+    reference_load_missing("statuses")
+    today = datetime.date.today()
+    period = period_create(
+        year=small_roadmap.year,
+        kind="T1",
+        revision=small_roadmap,
+        actor=editor,
+        opens_on=today - datetime.timedelta(days=3),
+        deadline=today + datetime.timedelta(days=10),
+    )
+    return period_open(period=period, actor=editor)

@@ -1,31 +1,12 @@
 """A Bromma reporter fills in and submits in a real browser; the editor sees it
 in the matrix. axe-core checks each page."""
 
-import datetime
-
 import pytest
 from django.utils.translation import gettext as _
 
 from followup.models import StatusReport
-from followup.services import period_create, period_open
-from roadmap.reference import reference_load_missing
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def small_open_period(small_roadmap, editor):
-    reference_load_missing("statuses")
-    today = datetime.date.today()
-    period = period_create(
-        year=small_roadmap.year,
-        kind="T1",
-        revision=small_roadmap,
-        actor=editor,
-        opens_on=today - datetime.timedelta(days=3),
-        deadline=today + datetime.timedelta(days=10),
-    )
-    return period_open(period=period, actor=editor)
 
 
 def test_bromma_reports_and_the_editor_sees_it_in_the_matrix(

@@ -2,7 +2,6 @@
 that is still queued updates itself on its page and in the list. axe-core
 checks each page."""
 
-import datetime
 import re
 
 import pytest
@@ -11,27 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup.models import ReportJob
-from followup.services import period_create, period_open
-from roadmap.reference import reference_load_missing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
-
-
-@pytest.fixture
-def small_open_period(small_roadmap, editor):
-    reference_load_missing("statuses")
-    today = datetime.date.today()
-    period = period_create(
-        year=small_roadmap.year,
-        kind="T1",
-        revision=small_roadmap,
-        actor=editor,
-        opens_on=today - datetime.timedelta(days=3),
-        deadline=today + datetime.timedelta(days=10),
-    )
-    return period_open(period=period, actor=editor)
 
 
 def _no_script_errors(page) -> list[str]:

@@ -42,17 +42,8 @@ from tests.factories import (
     RevisionFactory,
     approve,
 )
-from tests.helpers import parse_html
+from tests.helpers import ALL_WHO, parse_html
 
-ALL_WHO = (
-    "editor",
-    "approver",
-    "bromma_reporter",
-    "farsta_reporter",
-    "reader",
-    "no_role_user",
-    "anonymous",
-)
 VIEWERS = ("editor", "approver", "reader")
 MANAGERS = ("editor",)
 

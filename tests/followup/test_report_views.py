@@ -22,19 +22,10 @@ from django.utils.translation import gettext
 from followup.models import ReportJob, StatusReport
 from followup.selectors import report_jobs_visible_to
 from roadmap.models import Organisation
-from tests.helpers import parse_html
+from tests.helpers import ALL_WHO, parse_html
 
 pytestmark = pytest.mark.usefixtures("media_root")
 
-ALL_WHO = (
-    "editor",
-    "approver",
-    "bromma_reporter",
-    "farsta_reporter",
-    "reader",
-    "no_role_user",
-    "anonymous",
-)
 VIEWERS = ("editor", "approver", "reader")  # see and download every job
 REQUESTERS = ("editor", "bromma_reporter")  # may request Bromma's period report
 REPORTER_ORGS = {"bromma_reporter": "bromma", "farsta_reporter": "farsta"}
