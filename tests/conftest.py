@@ -13,11 +13,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 
 from roadmap import roles
 from roadmap.models import Organisation, Revision, TimeHorizon
+from roadmap.reference import reference_load_missing
 from roadmap.services import revision_start
 from tests.factories import (
     CityActionFactory,
@@ -35,21 +35,70 @@ def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# --- Base data: once per test session ----------------------------------------------
+# Every installation has the reference data (time horizons, organisations),
+# the statuses and the role groups before anyone uses it. The tests get them
+# the way pytest-django documents for initial data: loaded once into the test
+# database, in ``django_db_setup``, outside the per-test transactions, so every
+# test sees them and nothing a test does to them outlives the test. With
+# pytest-xdist every worker has a database of its own and loads them there.
+#
+# A transactional test (``transaction=True``, the live server) ends with a
+# flush that empties the database; ``_base_data_for_transactional_tests``
+# loads the data again before the next one. pytest-django runs those tests
+# after all the others, so no ordinary test starts on an empty database.
+
+BASE_FIXTURES = ("time_horizons", "organisations", "statuses")
+
+
+def _base_data_present() -> bool:
+    from followup.models import Status
+
+    return (
+        TimeHorizon.objects.exists()
+        and Status.objects.exists()
+        and Group.objects.filter(name__in=roles.ROLES, permissions__isnull=False)
+        .values("name")
+        .distinct()
+        .count()
+        == len(roles.ROLES)
+    )
+
+
+def load_base_data() -> None:
+    """Reference data, statuses and role groups, loaded where missing."""
+    reference_load_missing(*BASE_FIXTURES)
+    roles.sync_roles()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        load_base_data()
+
+
+@pytest.fixture(autouse=True)
+def _base_data_for_transactional_tests(request) -> None:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        if not _base_data_present():
+            load_base_data()
+
+
 @pytest.fixture
 def role_groups(db) -> dict[str, Group]:
-    """The role groups with their permissions, from roadmap.roles.
-
-    The post_migrate handler has already created them; syncing again is cheap
-    and makes the fixtures independent of the test database's history.
-    """
-    roles.sync_roles()
-    return {role: Group.objects.get(name=role) for role in roles.ROLES}
+    """The role groups with their permissions, from roadmap.roles."""
+    return {g.name: g for g in Group.objects.filter(name__in=roles.ROLES)}
 
 
 @pytest.fixture
 def reference_data(db) -> None:
-    """Time horizons and organisations, from the fixtures the app ships."""
-    call_command("loaddata", "time_horizons", "organisations", verbosity=0)
+    """Time horizons and organisations, from the fixtures the app ships
+    (loaded once per session, see above)."""
 
 
 @pytest.fixture
@@ -127,37 +176,21 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
+def fake_pdf(monkeypatch) -> None:
+    """Reports render with the small stand-in for WeasyPrint (tests/fakes.py):
+    for tests of the jobs, views and commands, not of the PDF itself."""
+    from followup.reports import render
+
+    from tests.fakes import fake_html_to_pdf
+
+    monkeypatch.setattr(render, "html_to_pdf", fake_html_to_pdf)
+
+
+@pytest.fixture
 def roadmap_2021(db) -> Revision:
     """The adopted 2021 roadmap, loaded the way an installation loads it."""
     call_command("load_roadmap", stdout=StringIO())
     return Revision.objects.get(year=2021)
-
-
-@pytest.fixture(scope="module")
-def _roadmap_2021_for_module(django_db_setup, django_db_blocker):
-    """The 2021 roadmap loaded once for a whole test module, in a transaction
-    that is rolled back when the module ends. Each test's own transaction is a
-    savepoint inside it, so whatever a test changes is undone as usual. Loading
-    the roadmap is a few thousand queries: once per module instead of per test.
-    Not for modules with transactional (``transaction=True``) tests."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            call_command("loaddata", "time_horizons", "organisations", verbosity=0)
-            call_command("load_roadmap", stdout=StringIO())
-            yield Revision.objects.get(year=2021).pk
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-@pytest.fixture
-def shared_roadmap_2021(_roadmap_2021_for_module, db) -> Revision:
-    """``roadmap_2021`` for a module that opts in with
-    a ``roadmap_2021`` fixture of its own that returns this one (see
-    ``_roadmap_2021_for_module``)."""
-    return Revision.objects.get(pk=_roadmap_2021_for_module)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 from django.utils.translation import gettext
 
 from followup.services import period_create, period_open
-from roadmap.reference import reference_load_missing
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -92,7 +91,6 @@ def login(live_server):
 @pytest.fixture
 def small_open_period(small_roadmap, editor):
     """The small roadmap's T1 period, open since three days, due in ten."""
-    reference_load_missing("statuses")
     today = datetime.date.today()
     period = period_create(
         year=small_roadmap.year,

@@ -23,7 +23,7 @@ def _no_script_errors(page) -> list[str]:
 
 
 def test_editor_requests_a_citywide_report_and_downloads_it(
-    browser_page, login, axe_check, live_server, media_root, small_open_period, editor
+    browser_page, login, axe_check, live_server, media_root, fake_pdf, small_open_period, editor
 ):
     page = browser_page
     errors = _no_script_errors(page)

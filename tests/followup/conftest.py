@@ -6,12 +6,11 @@ import pytest
 
 from followup.models import ReportingPeriod, Status
 from followup.services import period_create, period_open
-from roadmap.reference import reference_load_missing
 
 
 @pytest.fixture
 def statuses(db) -> dict[str, Status]:
-    reference_load_missing("statuses")
+    """The statuses the app ships (loaded once per session, tests/conftest.py)."""
     return {s.code: s for s in Status.objects.all()}
 
 

@@ -20,6 +20,10 @@ from django.db import connection
 from followup.models import ReminderLog
 from followup.tasks import send_reminders
 
+# The worker takes tasks from a queue that every test process shares: these
+# tests run in one process, one after another (pytest-xdist group).
+pytestmark = pytest.mark.xdist_group("celery-worker")
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 # The worker's environment, for processes that talk to it as the app would.
 WORKER_ENV: dict[str, str] = {}

@@ -9,6 +9,10 @@ from followup.models import ReportJob
 from tests.helpers import pdf_text
 
 
+# The PDF itself is tested in test_report_pdf.py; here it renders with the fake.
+pytestmark = pytest.mark.usefixtures("fake_pdf")
+
+
 @pytest.fixture(autouse=True)
 def _keep_test_connection(monkeypatch):
     """`run_from_argv` closes every database connection when the command ends,

@@ -22,7 +22,8 @@ from followup.services import (
 from followup.tasks import render_report
 from tests.helpers import pdf_text
 
-pytestmark = pytest.mark.usefixtures("media_root")
+# The PDF itself is tested in test_report_pdf.py; here it renders with the fake.
+pytestmark = pytest.mark.usefixtures("media_root", "fake_pdf")
 
 
 def _request(capture, actor, *, force=False, **params):
@@ -45,8 +46,8 @@ def _files(media_root) -> list:
 
 
 @pytest.fixture
-def renderings(monkeypatch):
-    """Counts WeasyPrint renderings (the real ones run)."""
+def renderings(monkeypatch, fake_pdf):
+    """Counts the renderings (the fake renderer's run)."""
     calls = []
     real = render_module.html_to_pdf
 

@@ -11,12 +11,6 @@ from django.core.management.base import CommandError
 from roadmap.selectors import EXPORT_CSV_COLUMNS
 
 
-@pytest.fixture
-def roadmap_2021(shared_roadmap_2021):
-    """Loaded once for this module (tests/conftest.py)."""
-    return shared_roadmap_2021
-
-
 def _export(tmp_path, fmt: str, year: int = 2021):
     output = tmp_path / f"roadmap.{fmt}"
     call_command(

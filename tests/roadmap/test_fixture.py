@@ -82,12 +82,6 @@ HORIZONS = {
 }
 
 
-@pytest.fixture
-def roadmap_2021(shared_roadmap_2021):
-    """Loaded once for this module (tests/conftest.py)."""
-    return shared_roadmap_2021
-
-
 def _needs_by_number(revision: Revision) -> dict[str, Need]:
     needs = Need.objects.filter(revision=revision).select_related("focus_area")
     return {f"{n.focus_area.position}.{n.position}": n for n in needs}

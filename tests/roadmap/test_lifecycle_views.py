@@ -29,6 +29,7 @@ from roadmap.models import (
     TimeHorizon,
 )
 from roadmap.services import revision_start
+from tests.builders import build_tree
 from tests.factories import (
     FocusAreaFactory,
     NeedFactory,
@@ -675,19 +676,14 @@ def test_timeline_is_an_ordered_list(approved, editor, approver, reader, client_
 
 def _build(year: int, needs: int, status=Revision.Status.APPROVED) -> Revision:
     revision = RevisionFactory(year=year)
-    horizons = _horizons("short", "ongoing")
-    organisations = list(Organisation.objects.filter(code__in=["aldrenamnden", "bromma"]))
-    for fa_position in (1, 2):
-        focus_area = FocusAreaFactory(revision=revision, position=fa_position)
-        for position in range(1, needs + 1):
-            need = NeedFactory(focus_area=focus_area, position=position)
-            for step_position in (1, 2):
-                NextStepFactory(
-                    need=need,
-                    position=step_position,
-                    horizons=horizons,
-                    responsible_organisations=organisations,
-                )
+    build_tree(
+        revision,
+        focus_areas=2,
+        needs=needs,
+        next_steps=2,
+        horizons=_horizons("short", "ongoing"),
+        organisations=Organisation.objects.filter(code__in=["aldrenamnden", "bromma"]),
+    )
     return approve(revision)
 
 

@@ -38,6 +38,7 @@ from roadmap.redline import (
     word_diff,
 )
 from roadmap.services import positions_make_room, revision_approve, revision_start, revision_submit
+from tests.builders import build_tree
 from tests.factories import (
     CityActionFactory,
     FocusAreaFactory,
@@ -769,21 +770,16 @@ def _build_sized(year: int, focus_areas: int) -> Revision:
     """An approved revision: per focus area two needs, each with an initiative,
     a city action and two next steps."""
     revision = RevisionFactory(year=year)
-    for fa_pos in range(1, focus_areas + 1):
-        fa = FocusAreaFactory(revision=revision, position=fa_pos)
-        for need_pos in (1, 2):
-            need = NeedFactory(focus_area=fa, position=need_pos)
-            NationalInitiativeFactory(need=need, position=1)
-            CityActionFactory(
-                need=need, position=1, responsible_organisations=_organisations("aldrenamnden")
-            )
-            for pos in (1, 2):
-                NextStepFactory(
-                    need=need,
-                    position=pos,
-                    horizons=_horizons("short"),
-                    responsible_organisations=_organisations("aldrenamnden"),
-                )
+    build_tree(
+        revision,
+        focus_areas=focus_areas,
+        needs=2,
+        initiatives=1,
+        city_actions=1,
+        next_steps=2,
+        horizons=_horizons("short"),
+        organisations=_organisations("aldrenamnden"),
+    )
     return approve(revision)
 
 

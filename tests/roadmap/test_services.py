@@ -28,13 +28,6 @@ from roadmap.services import (
 CONTENT_MODELS = (FocusArea, Need, NationalInitiative, CityAction, NextStep)
 
 
-@pytest.fixture
-def roadmap_2021(shared_roadmap_2021):
-    """Loaded once for this module (tests/conftest.py): every test here may
-    rely on it being there."""
-    return shared_roadmap_2021
-
-
 def _snapshot(revision: Revision) -> dict:
     """Everything a copy must keep, keyed by lineage id."""
     data = {}

@@ -9,12 +9,9 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from roadmap.models import FocusArea, Need, NextStep, Organisation, Revision, TimeHorizon
+from tests.builders import build_tree
 from tests.factories import (
-    CityActionFactory,
     FocusAreaFactory,
-    NationalInitiativeFactory,
-    NeedFactory,
-    NextStepFactory,
     RevisionFactory,
     approve,
     supersede,
@@ -203,25 +200,17 @@ def _build_revision(year: int, needs_per_focus_area: int) -> Revision:
     initiatives, 3 city actions and 3 next steps, each step with 2 horizons and
     2 responsible organisations."""
     revision = RevisionFactory(year=year)
-    horizons = list(TimeHorizon.objects.filter(code__in=["short", "ongoing"]))
-    organisations = list(Organisation.objects.filter(code__in=["aldrenamnden", "bromma"]))
-    for fa_position in range(1, 5):
-        focus_area = FocusAreaFactory(revision=revision, position=fa_position)
-        for need_position in range(1, needs_per_focus_area + 1):
-            need = NeedFactory(focus_area=focus_area, position=need_position)
-            for position in (1, 2):
-                NationalInitiativeFactory(need=need, position=position)
-            for position in (1, 2, 3):
-                CityActionFactory(
-                    need=need, position=position, responsible_organisations=organisations
-                )
-                NextStepFactory(
-                    need=need,
-                    position=position,
-                    horizons=horizons,
-                    responsible_organisations=organisations,
-                    all_districts=position == 1,
-                )
+    build_tree(
+        revision,
+        focus_areas=4,
+        needs=needs_per_focus_area,
+        initiatives=2,
+        city_actions=3,
+        next_steps=3,
+        horizons=TimeHorizon.objects.filter(code__in=["short", "ongoing"]),
+        organisations=Organisation.objects.filter(code__in=["aldrenamnden", "bromma"]),
+        all_districts=lambda position: position == 1,
+    )
     return revision
 
 
