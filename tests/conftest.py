@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import Client
 
-from roadmap import roles
+from accounts import roles
 from roadmap.models import Organisation, Revision, TimeHorizon
 from roadmap.services import revision_start
 from tests.factories import (
