@@ -110,7 +110,7 @@ def main() -> None:
     setup_test_environment()
     from django.contrib.auth import get_user_model
 
-    from roadmap import roles
+    from accounts import roles
     from roadmap.models import NextStep, Revision, TimeHorizon
     from roadmap.redline import revision_compare
     from roadmap.services import revision_start

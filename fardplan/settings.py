@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "simple_history",
     "roadmap",
     "followup",
+    # The roles; each app above says in its permissions.py what they may do.
+    "accounts",
 ]
 
 MIDDLEWARE = [

@@ -1,10 +1,13 @@
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from operator import attrgetter
+
+from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from fardplan.admin import run_service_for_each
 
 from .models import ReportingPeriod, Status, StatusReport, StatusReportReopening
 from .services import period_close, period_open
@@ -27,17 +30,6 @@ class StatusAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Statuses are referenced by reports; retire them with "in use" instead.
         return False
-
-
-def _run(modeladmin, request, queryset, service, done: str) -> None:
-    for period in queryset:
-        try:
-            service(period=period, actor=request.user)
-        except (ValidationError, PermissionDenied) as exc:
-            text = "; ".join(getattr(exc, "messages", [str(exc)]))
-            modeladmin.message_user(request, f"{period.label}: {text}", messages.ERROR)
-        else:
-            modeladmin.message_user(request, done % {"period": period.label}, messages.SUCCESS)
 
 
 @admin.register(ReportingPeriod)
@@ -68,11 +60,27 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Open the selected periods"), permissions=["manage"])
     def open_periods(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _run(self, request, queryset, period_open, gettext("%(period)s is open."))
+        run_service_for_each(
+            self,
+            request,
+            queryset,
+            period_open,
+            gettext("%(period)s is open."),
+            object_arg="period",
+            label=attrgetter("label"),
+        )
 
     @admin.action(description=_("Close the selected periods"), permissions=["manage"])
     def close_periods(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _run(self, request, queryset, period_close, gettext("%(period)s is closed."))
+        run_service_for_each(
+            self,
+            request,
+            queryset,
+            period_close,
+            gettext("%(period)s is closed."),
+            object_arg="period",
+            label=attrgetter("label"),
+        )
 
     def has_manage_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("followup.manage_periods")

@@ -8,7 +8,7 @@ people editing the same item cannot overwrite each other silently.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -18,6 +18,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+
+from fardplan.admin import run_service_for_each
 
 from .forms import VersionedModelForm
 from .models import (
@@ -292,18 +294,14 @@ class RevisionAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Submit the selected drafts for review"))
     def submit_for_review(self, request: HttpRequest, queryset: QuerySet) -> None:
-        for revision in queryset:
-            try:
-                revision_submit(revision=revision, actor=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                text = "; ".join(getattr(exc, "messages", [str(exc)]))
-                self.message_user(request, f"{revision}: {text}", messages.ERROR)
-            else:
-                self.message_user(
-                    request,
-                    gettext("%(revision)s was submitted for review.") % {"revision": revision},
-                    messages.SUCCESS,
-                )
+        run_service_for_each(
+            self,
+            request,
+            queryset,
+            revision_submit,
+            gettext("%(revision)s was submitted for review."),
+            object_arg="revision",
+        )
 
 
 @admin.register(FocusArea)

@@ -15,7 +15,7 @@ from django.contrib.auth.models import AnonymousUser, Group
 from django.core.management import call_command
 from django.test import Client
 
-from roadmap import roles
+from accounts import roles
 from roadmap.models import Organisation, Revision, TimeHorizon
 from roadmap.reference import reference_load_missing
 from roadmap.services import revision_start

@@ -21,6 +21,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history
 
+from accounts import roles
 from followup.models import ReportingPeriod, StatusReport, StatusReportReopening
 from followup.selectors import EXPORT_COLUMNS
 from followup.services import (
@@ -31,7 +32,6 @@ from followup.services import (
     status_report_save,
 )
 from followup.views_overview import organisation_abbreviation, status_abbreviation
-from roadmap import roles
 from roadmap.models import NextStep, Organisation, Revision, TimeHorizon
 from roadmap.selectors import next_steps_with_due_year
 from tests.factories import (

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from accounts import roles
 from followup import views_reporter
 from followup.models import PeriodClosedError, ReportingPeriod, Status, StatusReport
 from followup.services import (
@@ -27,7 +28,6 @@ from followup.services import (
     status_report_reopen,
     status_report_save,
 )
-from roadmap import roles
 from tests.browser.conftest import axe_check, browser_page, login  # noqa: F401 - fixtures
 from tests.helpers import parse_html
 

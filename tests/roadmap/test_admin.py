@@ -9,7 +9,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from roadmap import roles
+from accounts import roles
 from roadmap.models import (
     CityAction,
     FocusArea,

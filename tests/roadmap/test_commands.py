@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
+from accounts import roles
 from followup.management.commands.seed_demo import DEMO_USERS
-from roadmap import roles
 
 EXPECTED = {
     # username: (role, organisation codes, is_staff)

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from roadmap import roles
+from accounts import roles
 from roadmap.models import ConcurrentEditError, Need, NextStep, Revision, TimeHorizon
 from roadmap.services import revision_start
 from tests.helpers import change_form_data

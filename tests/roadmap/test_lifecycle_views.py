@@ -1,11 +1,11 @@
 """The revision lifecycle pages: the list of revisions, starting, submitting,
 returning and approving a revision, its timeline and its overdue next steps.
 
-Who may do what (see roadmap.roles): alice the editor starts and submits,
-bob the approver returns and approves; the reporters (cecilia for Bromma,
-david for Farsta) and erik the reader only read approved revisions. Drafts
-and revisions in review do not exist for them (404). Every refusal leaves the
-database as it was.
+Who may do what (see accounts.roles and roadmap/permissions.py): alice the
+editor starts and submits, bob the approver returns and approves; the reporters
+(cecilia for Bromma, david for Farsta) and erik the reader only read approved
+revisions. Drafts and revisions in review do not exist for them (404). Every
+refusal leaves the database as it was.
 """
 
 import datetime

@@ -4,8 +4,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts import roles
 from followup.demo import demo_followup_build
-from roadmap import roles
 from roadmap.demo import demo_draft_build
 from roadmap.models import Organisation
 from roadmap.reference import reference_load_missing
