@@ -91,7 +91,7 @@ def _base_data_for_transactional_tests(request) -> None:
 
 @pytest.fixture
 def role_groups(db) -> dict[str, Group]:
-    """The role groups with their permissions, from roadmap.roles."""
+    """The role groups with their permissions, from accounts.roles."""
     return {g.name: g for g in Group.objects.filter(name__in=roles.ROLES)}
 
 
@@ -180,7 +180,6 @@ def fake_pdf(monkeypatch) -> None:
     """Reports render with the small stand-in for WeasyPrint (tests/fakes.py):
     for tests of the jobs, views and commands, not of the PDF itself."""
     from followup.reports import render
-
     from tests.fakes import fake_html_to_pdf
 
     monkeypatch.setattr(render, "html_to_pdf", fake_html_to_pdf)

@@ -8,7 +8,6 @@ from followup.management.commands.ils_report import Command
 from followup.models import ReportJob
 from tests.helpers import pdf_text
 
-
 # The PDF itself is tested in test_report_pdf.py; here it renders with the fake.
 pytestmark = pytest.mark.usefixtures("fake_pdf")
 
