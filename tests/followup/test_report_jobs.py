@@ -22,8 +22,16 @@ from followup.services import (
 from followup.tasks import render_report
 from tests.helpers import pdf_text
 
-# The PDF itself is tested in test_report_pdf.py; here it renders with the fake.
-pytestmark = pytest.mark.usefixtures("media_root", "fake_pdf")
+pytestmark = pytest.mark.usefixtures("media_root")
+
+
+@pytest.fixture(autouse=True)
+def _renderer(request) -> None:
+    """The PDF itself is tested in test_report_pdf.py: here reports render with
+    the fake, except in the tests marked ``weasyprint``, which break
+    WeasyPrint's own steps."""
+    if request.node.get_closest_marker("weasyprint") is None:
+        request.getfixturevalue("fake_pdf")
 
 
 def _request(capture, actor, *, force=False, **params):
@@ -183,6 +191,7 @@ def test_job_whose_period_is_gone_fails_with_the_reason(small_period, editor, me
     assert not job.file and _files(media_root) == []
 
 
+@pytest.mark.weasyprint
 def test_renderer_error_fails_the_job_and_stores_nothing(
     small_period, editor, monkeypatch, media_root
 ):
@@ -200,6 +209,7 @@ def test_renderer_error_fails_the_job_and_stores_nothing(
     assert job.state == ReportJob.State.FAILED
 
 
+@pytest.mark.weasyprint
 def test_incomplete_pdf_is_never_marked_done(small_period, editor, monkeypatch, media_root):
     real = render_module.HTML.render
 
@@ -217,6 +227,7 @@ def test_incomplete_pdf_is_never_marked_done(small_period, editor, monkeypatch, 
     assert _files(media_root) == []
 
 
+@pytest.mark.weasyprint
 def test_soft_time_limit_fails_the_job_with_the_limit(small_period, editor, monkeypatch, settings):
     def slow(self, *args, **kwargs):
         raise SoftTimeLimitExceeded()
