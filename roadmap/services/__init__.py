@@ -4,7 +4,7 @@ One module per subdomain; every name is importable from ``roadmap.services``
 as before the split.
 """
 
-from .common import _bulk_create, _event, _require, _save
+from .common import _bulk_create, _bulk_link, _event, _require, _save
 from .content import _TEMPORARY_POSITION_OFFSET, positions_make_room, roadmap_item_save
 from .importing import LINEAGE_NAMESPACE, _lineage, roadmap_import, roadmap_import_file
 from .revisions import (
@@ -33,6 +33,7 @@ __all__ = [
     "_TEMPORARY_POSITION_OFFSET",
     "_bulk_copy_m2m",
     "_bulk_create",
+    "_bulk_link",
     "_clone",
     "_copy_tree",
     "_event",

@@ -3,7 +3,6 @@ submit, return and approve."""
 
 from datetime import date
 
-from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
@@ -20,7 +19,7 @@ from ..models import (
     RevisionEvent,
 )
 from ..selectors import revision_tree
-from .common import _bulk_create, _event, _require, _save
+from .common import _bulk_create, _bulk_link, _event, _require, _save
 
 
 def _locked_for_update(revision: Revision) -> Revision:
@@ -226,40 +225,12 @@ def _clone(item: models.Model, **overrides) -> models.Model:
 def _bulk_copy_m2m(model, field_name: str, olds: list, news: list) -> None:
     """Copy one many-to-many field from the old items to their copies, with
     the m2m history rows simple-history would have written on save."""
-    through = getattr(model, field_name).through
-    own_fk = next(f for f in through._meta.fields if f.related_model is model)
-    other_fk = next(
-        f for f in through._meta.fields if f.is_relation and f.related_model is not model
-    )
-    rows = [
-        through(**{own_fk.attname: new.pk, other_fk.attname: related.pk})
+    links = [
+        (new.pk, related.pk)
         for old, new in zip(olds, news, strict=True)
         for related in getattr(old, field_name).all()
     ]
-    if not rows:
-        return
-    rows = through.objects.bulk_create(rows, batch_size=500)
-    history_model = model.history.model
-    history_ids = dict(
-        history_model.objects.filter(id__in=[n.pk for n in news], history_type="+").values_list(
-            "id", "history_id"
-        )
-    )
-    m2m_history = apps.get_model(model._meta.app_label, f"{history_model.__name__}_{field_name}")
-    m2m_history.objects.bulk_create(
-        [
-            m2m_history(
-                id=row.pk,
-                history_id=history_ids[getattr(row, own_fk.attname)],
-                **{
-                    own_fk.attname: getattr(row, own_fk.attname),
-                    other_fk.attname: getattr(row, other_fk.attname),
-                },
-            )
-            for row in rows
-        ],
-        batch_size=500,
-    )
+    _bulk_link(model, field_name, links, batch_size=500)
 
 
 def _copy_tree(*, base: Revision, draft: Revision, actor, reason: str) -> None:
