@@ -28,13 +28,17 @@ class Command(BaseCommand):
         source = Path(path)
         if not source.exists():
             raise CommandError(f"Filen finns inte: {source}")
-        with source.open(encoding="utf-8") as fh:
-            year = int(yaml.safe_load(fh)["revision"]["year"])
-        if Revision.objects.filter(year=year).exists():
+        try:
+            with source.open(encoding="utf-8") as fh:
+                year = int(yaml.safe_load(fh)["revision"]["year"])
+        except (yaml.YAMLError, LookupError, TypeError, ValueError):
+            year = None  # The import below says what is wrong with the file.
+        if year is not None and Revision.objects.filter(year=year).exists():
             self.stdout.write(f"Revision {year} is already loaded; nothing to do.")
             return
         try:
             revision = roadmap_import_file(path=source)
         except ValidationError as exc:
-            raise CommandError("; ".join(exc.messages)) from exc
+            # One line per problem: the import names the row of each.
+            raise CommandError("\n".join(exc.messages)) from exc
         self.stdout.write(self.style.SUCCESS(f"Loaded {revision}."))
