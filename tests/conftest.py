@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.management import call_command
 from django.test import Client
+from pytest_django.plugin import blocking_manager_key
 
 from accounts import roles
 from roadmap.models import Organisation, Revision, TimeHorizon
@@ -43,26 +44,12 @@ def _fast_password_hashing(settings) -> None:
 # test sees them and nothing a test does to them outlives the test. With
 # pytest-xdist every worker has a database of its own and loads them there.
 #
-# A transactional test (``transaction=True``, the live server) ends with a
-# flush that empties the database; ``_base_data_for_transactional_tests``
-# loads the data again before the next one. pytest-django runs those tests
-# after all the others, so no ordinary test starts on an empty database.
+# A transactional test (``transaction=True``, the live server) commits, and
+# ends with a flush that empties the database: ``pytest_runtest_teardown``
+# below loads the base data again right after it, so whatever test comes next
+# starts on the same database as every other.
 
 BASE_FIXTURES = ("time_horizons", "organisations", "statuses")
-
-
-def _base_data_present() -> bool:
-    from followup.models import Status
-
-    return (
-        TimeHorizon.objects.exists()
-        and Status.objects.exists()
-        and Group.objects.filter(name__in=roles.ROLES, permissions__isnull=False)
-        .values("name")
-        .distinct()
-        .count()
-        == len(roles.ROLES)
-    )
 
 
 def load_base_data() -> None:
@@ -77,15 +64,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_base_data()
 
 
-@pytest.fixture(autouse=True)
-def _base_data_for_transactional_tests(request) -> None:
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
-        name in request.fixturenames for name in ("transactional_db", "live_server")
+def _transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool(marker is not None and marker.kwargs.get("transaction")) or any(
+        name in item.fixturenames for name in ("transactional_db", "live_server")
     )
-    if transactional:
-        request.getfixturevalue("transactional_db")
-        if not _base_data_present():
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    if nextitem is not None and _transactional(item):
+        with item.config.stash[blocking_manager_key].unblock():
             load_base_data()
 
 
