@@ -51,6 +51,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
+from fardplan.forms import add_service_errors
+
 from .forms import REPORT_FIELDS, StatusReportForm, report_values
 from .models import ConcurrentEditError, PeriodClosedError, ReportingPeriod, StatusReport
 from .selectors import ReporterPage, period_open_for, reporter_page, statuses_active
@@ -321,7 +323,7 @@ def _post(request: HttpRequest, period: ReportingPeriod | None) -> HttpResponse:
             page_errors.append(str(error.message))
             forms = _build_forms(page, statuses, None, set())
         else:
-            _add_errors(forms[current.pk], error)
+            add_service_errors(forms[current.pk], error)
         return _render(request, page, forms, status=400, page_errors=page_errors)
 
     saved = len(plan)
@@ -343,14 +345,6 @@ def _post(request: HttpRequest, period: ReportingPeriod | None) -> HttpResponse:
 
 
 # --- Checking a POST ----------------------------------------------------------------
-
-
-def _add_errors(form: StatusReportForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _user_names(user_ids) -> dict[int, str]:
@@ -454,7 +448,7 @@ def _check(
             submit=row_submit,
         )
         if errors:
-            _add_errors(form, ValidationError(errors))
+            add_service_errors(form, ValidationError(errors))
             ok = False
             continue
         plan.append((report, form.report_input(expected_version=report.version), row_submit))

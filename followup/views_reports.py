@@ -49,6 +49,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from fardplan.forms import add_service_errors
 from roadmap.models import Organisation
 
 from .models import ReportingPeriod, ReportJob
@@ -199,15 +200,6 @@ def _request_form(user, data=None) -> ReportRequestForm | None:
     return ReportRequestForm(data, kinds=kinds, periods=periods, organisations=organisations)
 
 
-def _add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """The service's field errors next to their field, the rest at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _error_summary(form: ReportRequestForm | None) -> list[dict[str, str]]:
     """The items of the error summary, each linking to its field (the first
     radio button for the kind)."""
@@ -278,7 +270,7 @@ def _report_request(request: HttpRequest) -> HttpResponse:
             organisation=values["organisation"],
         )
     except ValidationError as error:
-        _add_service_errors(form, error)
+        add_service_errors(form, error)
         return _render_list(request, form, status=400)
     if not report_may_request(user, wanted):
         raise PermissionDenied  # e.g. another organisation's period report
