@@ -26,8 +26,12 @@ from .report_jobs import (
     report_jobs_expire,
     report_may_request,
 )
+from .reporter import BatchResult, BatchRow, RowConflict, status_report_batch_save
 from .status_reports import (
     ReportInput,
+    input_values,
+    report_values,
+    status_report_editable,
     status_report_reopen,
     status_report_save,
     status_report_validate,
@@ -36,7 +40,11 @@ from .status_reports import (
 
 __all__ = [
     "PERIOD_DEFAULTS",
+    "BatchResult",
+    "BatchRow",
     "ReportInput",
+    "RowConflict",
+    "input_values",
     "obligations_for",
     "period_close",
     "period_create",
@@ -49,6 +57,9 @@ __all__ = [
     "report_job_run",
     "report_jobs_expire",
     "report_may_request",
+    "report_values",
+    "status_report_batch_save",
+    "status_report_editable",
     "status_report_reopen",
     "status_report_save",
     "status_report_validate",

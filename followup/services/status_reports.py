@@ -37,6 +37,35 @@ class ReportInput:
     expected_version: int | None = None
 
 
+def input_values(data: ReportInput) -> tuple:
+    """The entries as the service stores them (stripped), comparable with
+    ``report_values``."""
+    return (
+        data.status.pk if data.status is not None else None,
+        data.comment.strip(),
+        data.planned_next_action.strip(),
+        data.expected_completion.strip(),
+    )
+
+
+def report_values(report) -> tuple:
+    """A saved report's (or a history record's) values, comparable with
+    ``input_values``."""
+    return (
+        report.status_id,
+        (report.comment or "").strip(),
+        (report.planned_next_action or "").strip(),
+        (report.expected_completion or "").strip(),
+    )
+
+
+def status_report_editable(report: StatusReport) -> bool:
+    """A report may be saved while its period is open; after the period has
+    closed only a report an editor reopened, until it is submitted again (the
+    database enforces this too, see ``StatusReport.save``)."""
+    return report.period.state == ReportingPeriod.State.OPEN or report.reopened
+
+
 def status_report_validate(
     *, report: StatusReport, data: ReportInput, previous: StatusReport | None, submit: bool
 ) -> dict[str, list[str]]:
@@ -81,7 +110,7 @@ def status_report_save(
     submit = submit or report.is_submitted
     if not user_may_report_for(actor, report.organisation):
         raise PermissionDenied(_("You can only report for your own organisation."))
-    if report.period.state != ReportingPeriod.State.OPEN and not report.reopened:
+    if not status_report_editable(report):
         raise PeriodClosedError()
     errors = status_report_validate(report=report, data=data, previous=previous, submit=submit)
     if errors:
