@@ -23,9 +23,14 @@ still pending) and redirects to the job's page, which follows the rendering
 without a reload (``static/js/report_jobs.js`` polls ``status.json``) and has a
 plain "Update" link for browsers without JavaScript.
 
-Jobs no worker will finish are marked failed (``report_jobs_expire``) whenever
-the list is shown, and when an unfinished job's page or status is read, so no
-job shows as running forever.
+No job shows as running forever: a job no worker will finish (running past
+the task's time limit, or queued past ``REPORT_QUEUE_TIMEOUT``) is shown as
+failed, with the reason, by ``report_job_as_shown``. The job page, its
+``status.json`` and the file never write to the database; the periodic task
+``expire_report_jobs`` (Celery beat, every five minutes) marks such jobs failed
+in the database. The list page still marks them itself on GET
+(``report_jobs_expire``), because ``test_list_marks_stuck_jobs_failed`` asserts
+that it does; see that test.
 
 Queries: the list page runs a fixed number of queries, however many jobs there
 are (the jobs with their requester and organisation in one query; whether a
@@ -55,7 +60,13 @@ from roadmap.models import Organisation
 from .models import ReportingPeriod, ReportJob
 from .reports.params import report_request_clean
 from .selectors import report_jobs_visible_to
-from .services import report_file_intact, report_job_request, report_jobs_expire, report_may_request
+from .services import (
+    report_file_intact,
+    report_job_as_shown,
+    report_job_request,
+    report_jobs_expire,
+    report_may_request,
+)
 
 VIEW = "followup.view_followup"
 REPORT = "followup.report_status"
@@ -99,13 +110,10 @@ def reports_access_required(view):
 
 
 def _visible_job(request: HttpRequest, pk: int) -> ReportJob:
-    """The job if the user may see it; 404 otherwise, also if it exists.
-    An unfinished job is first checked for having been given up on."""
+    """The job if the user may see it, as it is to be shown (a job no worker
+    will finish as failed); 404 otherwise, also if it exists."""
     jobs = report_jobs_visible_to(request.user).select_related("reused_from")
-    job = get_object_or_404(jobs, pk=pk)
-    if not job.is_finished and report_jobs_expire():
-        job = get_object_or_404(jobs, pk=pk)
-    return job
+    return report_job_as_shown(get_object_or_404(jobs, pk=pk))
 
 
 def _download_url(job: ReportJob) -> str:
@@ -225,7 +233,11 @@ class JobRow:
 def _render_list(
     request: HttpRequest, form: ReportRequestForm | None, *, status: int = 200
 ) -> HttpResponse:
-    jobs = list(report_jobs_visible_to(request.user)[: LIST_LIMIT + 1])
+    now = timezone.now()
+    jobs = [
+        report_job_as_shown(job, now=now)
+        for job in report_jobs_visible_to(request.user)[: LIST_LIMIT + 1]
+    ]
     error_summary = _error_summary(form)
     page_errors = list(form.non_field_errors()) if form is not None and form.is_bound else []
     context = {
@@ -247,6 +259,9 @@ def _render_list(
 def report_list_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _report_request(request)
+    # TODO: remove this write once test_list_marks_stuck_jobs_failed no longer
+    # requires it: the list shows stuck jobs as failed without it, and the
+    # beat task marks them.
     report_jobs_expire()
     return _render_list(request, _request_form(request.user))
 

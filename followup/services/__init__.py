@@ -21,6 +21,8 @@ from .periods import (
 from .reminders import reminders_due, reminders_send
 from .report_jobs import (
     report_file_intact,
+    report_job_as_shown,
+    report_job_expiry_error,
     report_job_request,
     report_job_run,
     report_jobs_expire,
@@ -53,6 +55,8 @@ __all__ = [
     "reminders_due",
     "reminders_send",
     "report_file_intact",
+    "report_job_as_shown",
+    "report_job_expiry_error",
     "report_job_request",
     "report_job_run",
     "report_jobs_expire",

@@ -1,5 +1,6 @@
 """PDF report jobs: requesting, rendering (the Celery task), expiring."""
 
+import copy
 import datetime
 import logging
 from functools import partial
@@ -191,33 +192,84 @@ def report_job_run(*, job_id: int) -> ReportJob | None:
     return _job_fail(job, error)
 
 
-def report_jobs_expire(*, now: datetime.datetime | None = None) -> int:
-    """Mark failed the jobs no worker will finish: running for longer than the
-    task's hard time limit (the worker was stopped), or queued for longer than
-    ``REPORT_QUEUE_TIMEOUT`` (no worker took them). Returns how many."""
+# A job no worker will finish: running for longer than the task's hard time
+# limit (the worker was stopped), or queued for longer than REPORT_QUEUE_TIMEOUT
+# (no worker took it). One rule for showing such a job as failed on read
+# (report_job_as_shown) and for marking it failed (report_jobs_expire, which
+# the beat task expire_report_jobs runs every few minutes).
+
+_RUNNING_GRACE = datetime.timedelta(seconds=60)
+
+
+def _expiry_cutoffs(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
+    """Started before the first, or queued before the second: expired."""
+    running_before = now - datetime.timedelta(seconds=settings.REPORT_TIME_LIMIT) - _RUNNING_GRACE
+    queued_before = now - datetime.timedelta(seconds=settings.REPORT_QUEUE_TIMEOUT)
+    return running_before, queued_before
+
+
+def _running_too_long_error() -> str:
+    return _(
+        "The rendering was still running after the time limit of %(seconds)s seconds: "
+        "the worker was stopped. Request the report again."
+    ) % {"seconds": settings.REPORT_TIME_LIMIT}
+
+
+def _never_taken_error() -> str:
+    return _("No worker took the job within %(minutes)s minutes. Request the report again.") % {
+        "minutes": settings.REPORT_QUEUE_TIMEOUT // 60
+    }
+
+
+def report_job_expiry_error(job: ReportJob, *, now: datetime.datetime | None = None) -> str:
+    """Why no worker will finish the job, or "" if it may still finish."""
+    running_before, queued_before = _expiry_cutoffs(now or timezone.now())
+    if (
+        job.state == ReportJob.State.RUNNING
+        and job.started_at is not None
+        and job.started_at < running_before
+    ):
+        return _running_too_long_error()
+    if job.state == ReportJob.State.QUEUED and job.created_at < queued_before:
+        return _never_taken_error()
+    return ""
+
+
+def report_job_as_shown(job: ReportJob, *, now: datetime.datetime | None = None) -> ReportJob:
+    """The job as pages show it. A job no worker will finish is shown failed,
+    with the error ``report_jobs_expire`` will store, before that task has run.
+    Reads only: returns a copy, the row is left as it is."""
     now = now or timezone.now()
-    grace = datetime.timedelta(seconds=60)
+    error = report_job_expiry_error(job, now=now)
+    if not error:
+        return job
+    shown = copy.copy(job)
+    shown.state = ReportJob.State.FAILED
+    shown.error = error
+    shown.progress = ""
+    shown.finished_at = now
+    return shown
+
+
+def report_jobs_expire(*, now: datetime.datetime | None = None) -> int:
+    """Mark failed the jobs no worker will finish (see ``report_job_expiry_error``).
+    Returns how many. The periodic task ``expire_report_jobs`` calls this."""
+    now = now or timezone.now()
+    running_before, queued_before = _expiry_cutoffs(now)
     stuck_running = ReportJob.objects.filter(
-        state=ReportJob.State.RUNNING,
-        started_at__lt=now - datetime.timedelta(seconds=settings.REPORT_TIME_LIMIT) - grace,
+        state=ReportJob.State.RUNNING, started_at__lt=running_before
     ).update(
         state=ReportJob.State.FAILED,
         progress="",
         finished_at=now,
-        error=_(
-            "The rendering was still running after the time limit of %(seconds)s seconds: "
-            "the worker was stopped. Request the report again."
-        )
-        % {"seconds": settings.REPORT_TIME_LIMIT},
+        error=_running_too_long_error(),
     )
     never_started = ReportJob.objects.filter(
-        state=ReportJob.State.QUEUED,
-        created_at__lt=now - datetime.timedelta(seconds=settings.REPORT_QUEUE_TIMEOUT),
+        state=ReportJob.State.QUEUED, created_at__lt=queued_before
     ).update(
         state=ReportJob.State.FAILED,
         progress="",
         finished_at=now,
-        error=_("No worker took the job within %(minutes)s minutes. Request the report again.")
-        % {"minutes": settings.REPORT_QUEUE_TIMEOUT // 60},
+        error=_never_taken_error(),
     )
     return stuck_running + never_started
