@@ -5,7 +5,8 @@ report, prefixed by the report's primary key (``r<pk>-status`` …), so that a
 page of a hundred obligations is one HTML form and one POST. The forms only
 check the shape of the input; the rules of reporting (which statuses, when a
 comment is required, the period, the version) are the service's
-(``followup.services.status_report_validate`` / ``status_report_save``).
+(``followup.services.status_report_validate`` / ``status_report_save``, and
+``status_report_batch_save`` for the whole page).
 
 A form never queries the database: the statuses and the report are loaded in
 bulk by the view and handed in.
@@ -102,15 +103,6 @@ class StatusReportForm(forms.Form):
         pk = self.cleaned_data.get("status")
         return self.statuses.get(pk) if pk is not None else None
 
-    def values(self) -> tuple:
-        """The user's entries, normalised as the service stores them."""
-        return (
-            self.cleaned_data.get("status"),
-            self.cleaned_data.get("comment", "").strip(),
-            self.cleaned_data.get("planned_next_action", "").strip(),
-            self.cleaned_data.get("expected_completion", "").strip(),
-        )
-
     def report_input(self, *, expected_version: int | None = None) -> ReportInput:
         return ReportInput(
             status=self.status_object,
@@ -119,14 +111,3 @@ class StatusReportForm(forms.Form):
             expected_completion=self.cleaned_data.get("expected_completion", ""),
             expected_version=expected_version or self.cleaned_data.get("expected_version"),
         )
-
-
-def report_values(report) -> tuple:
-    """A saved report's (or a history record's) values, comparable with
-    ``StatusReportForm.values()``."""
-    return (
-        report.status_id,
-        (report.comment or "").strip(),
-        (report.planned_next_action or "").strip(),
-        (report.expected_completion or "").strip(),
-    )

@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from fardplan.forms import add_service_errors
 from roadmap.models import FocusArea, Organisation
 
 from .models import ReportingPeriod, Status, StatusReport
@@ -187,15 +188,6 @@ class ReopenForm(forms.Form):
 
 def _get_period(pk: int) -> ReportingPeriod:
     return get_object_or_404(ReportingPeriod.objects.select_related("revision"), pk=pk)
-
-
-def _add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's field errors next to their field, the rest at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _focus_area_id(raw: str) -> int | None:
@@ -432,7 +424,7 @@ def report_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
                 report=report, actor=request.user, reason=form.cleaned_data["reason"]
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,

@@ -31,6 +31,10 @@ If only the other person changed it, a draft save leaves their version alone.
 The save itself is a compare-and-set (``VersionedModel``), so a race between
 this check and the save is caught as well, and rolls everything back.
 
+Which rows are saved, the checks, the conflicts and the transaction are the
+service's (``followup.services.reporter.status_report_batch_save``): this view
+reads the forms into plain inputs, calls it, and shows its result.
+
 Queries: GET runs a fixed number of queries; a POST costs a fixed number plus
 the service's constant cost per saved row. Everything the checks need (rows,
 statuses, previous reports) is loaded in bulk once.
@@ -39,10 +43,8 @@ statuses, previous reports) is loaded in bulk once.
 import re
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -51,10 +53,18 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_http_methods
 
-from .forms import REPORT_FIELDS, StatusReportForm, report_values
-from .models import ConcurrentEditError, PeriodClosedError, ReportingPeriod, StatusReport
+from fardplan.forms import add_service_errors
+
+from .forms import REPORT_FIELDS, StatusReportForm
+from .models import PeriodClosedError, ReportingPeriod, StatusReport
 from .selectors import ReporterPage, period_open_for, reporter_page, statuses_active
-from .services import status_report_save, status_report_validate
+from .services import (
+    BatchRow,
+    RowConflict,
+    report_values,
+    status_report_batch_save,
+    status_report_editable,
+)
 
 REPORT = "followup.report_status"
 TEMPLATE = "followup/my_reports.html"
@@ -106,12 +116,6 @@ def _named_pks(post: QueryDict) -> tuple[list[int], set[int], int | None]:
 # --- Building the page --------------------------------------------------------------
 
 
-def _editable(report: StatusReport, period: ReportingPeriod) -> bool:
-    # A report an editor reopened after the period closed may be saved until
-    # it is submitted again (see StatusReport._editable_after_close).
-    return period.is_open or report.reopened
-
-
 def _build_forms(
     page: ReporterPage, statuses, data: QueryDict | None, bound: set[int]
 ) -> dict[int, StatusReportForm]:
@@ -120,7 +124,7 @@ def _build_forms(
             data if report.pk in bound else None, report=report, statuses=statuses
         )
         for report in page.reports
-        if _editable(report, page.period)
+        if status_report_editable(report)
     }
 
 
@@ -270,15 +274,8 @@ def _post(request: HttpRequest, period: ReportingPeriod | None) -> HttpResponse:
     statuses = statuses_active()
     data = request.POST.copy()
 
-    locked = [pk for pk in named if not _editable(by_pk[pk], period)]
-    if locked:
-        return _render(
-            request,
-            page,
-            _build_forms(page, statuses, None, set()),
-            status=400,
-            page_errors=[str(PeriodClosedError().message)],
-        )
+    if not all(status_report_editable(by_pk[pk]) for pk in named):
+        return _closed(request, page, statuses)
 
     if copy is not None:
         previous = page.previous.get(copy)
@@ -290,41 +287,34 @@ def _post(request: HttpRequest, period: ReportingPeriod | None) -> HttpResponse:
         return _render(request, page, forms, copied=copy)
 
     submit = request.POST.get("action") == ACTION_SUBMIT
-    current: StatusReport | None = None
     forms = _build_forms(page, statuses, data, set(listed))
-    plan = _check(page, forms, listed, data=data, submit=submit)
-    if plan is None:
+    rows = [
+        BatchRow(
+            report=by_pk[pk],
+            data=forms[pk].report_input() if forms[pk].is_valid() else None,
+            previous=page.previous.get(pk),
+        )
+        for pk in dict.fromkeys(listed)
+    ]
+    try:
+        result = status_report_batch_save(rows=rows, actor=request.user, submit=submit)
+    except PeriodClosedError:
+        # The period closed after the page was loaded.
+        return _closed(request, _load(request, period), statuses)
+
+    if not result.ok:
+        if result.rolled_back:
+            # A race after the checks: everything was rolled back. Show the
+            # rows as they are now, with the user's entries.
+            page = _load(request, period)
+            forms = _build_forms(page, statuses, data, set(listed))
+        for pk, error in result.errors.items():
+            add_service_errors(forms[pk], error)
+        for pk, conflict in result.conflicts.items():
+            _conflict(forms[pk], conflict, data)
         return _render(request, page, forms, status=400)
 
-    try:
-        with transaction.atomic():
-            for report, report_input, row_submit in plan:
-                current = report
-                status_report_save(
-                    report=report,
-                    data=report_input,
-                    actor=request.user,
-                    submit=row_submit,
-                    previous=page.previous.get(report.pk),
-                )
-    except (ConcurrentEditError, PeriodClosedError, ValidationError) as error:
-        # A race after the checks: everything is rolled back. Show the rows as
-        # they are now, with the user's entries.
-        page = _load(request, period)
-        forms = _build_forms(page, statuses, data, set(listed))
-        page_errors = []
-        if isinstance(error, ConcurrentEditError):
-            report = next(r for r in page.reports if r.pk == current.pk)
-            name = _user_names([report.updated_by_id]).get(report.updated_by_id)
-            _conflict(forms[report.pk], report, data, name=name, user_changed=True)
-        elif isinstance(error, PeriodClosedError):
-            page_errors.append(str(error.message))
-            forms = _build_forms(page, statuses, None, set())
-        else:
-            _add_errors(forms[current.pk], error)
-        return _render(request, page, forms, status=400, page_errors=page_errors)
-
-    saved = len(plan)
+    saved = len(result.saved)
     if not saved:
         messages.info(request, gettext("There were no changes to save."))
     elif submit:
@@ -342,38 +332,30 @@ def _post(request: HttpRequest, period: ReportingPeriod | None) -> HttpResponse:
     return redirect(f"{reverse('followup:my_reports')}?period={period.pk}")
 
 
-# --- Checking a POST ----------------------------------------------------------------
+def _closed(request: HttpRequest, page: ReporterPage, statuses) -> HttpResponse:
+    """The period is closed: the page read-only, with the reason."""
+    return _render(
+        request,
+        page,
+        _build_forms(page, statuses, None, set()),
+        status=400,
+        page_errors=[str(PeriodClosedError().message)],
+    )
 
 
-def _add_errors(form: StatusReportForm, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
+# --- Showing a conflict -------------------------------------------------------------
 
 
-def _user_names(user_ids) -> dict[int, str]:
-    users = get_user_model().objects.filter(pk__in={pk for pk in user_ids if pk})
-    return {u.pk: u.get_full_name() or u.get_username() for u in users}
-
-
-def _conflict(
-    form: StatusReportForm,
-    current: StatusReport,
-    data: QueryDict,
-    *,
-    name: str | None,
-    user_changed: bool,
-) -> None:
+def _conflict(form: StatusReportForm, conflict: RowConflict, data: QueryDict) -> None:
     """Someone else saved the row after the user loaded it.
 
     If the user changed the row too, keep the user's entries and say what is
     saved now. If not, show what the other person saved. Either way the form
     now carries the current version, so the next save replaces the other
     person's version knowingly, never silently."""
-    name = name or gettext("Someone else")
-    if user_changed:
+    current = conflict.report
+    name = conflict.saved_by or gettext("Someone else")
+    if conflict.user_changed:
         message = gettext(
             "%(name)s saved this report after you opened the page. Your changes to it "
             "were not saved; they are still in the form. Saved now: status "
@@ -393,80 +375,3 @@ def _conflict(
         ) % {"name": name}
     form.add_error(None, ValidationError(message, code="concurrent_edit"))
     data[f"{form.prefix}-expected_version"] = str(current.version)
-
-
-def _loaded_values(
-    stale: dict[int, int],
-) -> dict[int, tuple]:
-    """The values of each stale row as the user loaded it (by the version the
-    user's form carries), from the report history. One query."""
-    if not stale:
-        return {}
-    records = StatusReport.history.filter(id__in=stale.keys(), version__in=set(stale.values()))
-    return {
-        record.id: report_values(record) for record in records if stale[record.id] == record.version
-    }
-
-
-def _check(
-    page: ReporterPage,
-    forms: dict[int, StatusReportForm],
-    posted: list[int],
-    *,
-    data: QueryDict,
-    submit: bool,
-) -> list[tuple] | None:
-    """Validate every posted row without saving anything. Returns the rows to
-    save (report, form, input, submit?) or None if any row has an error."""
-    by_pk = {r.pk: r for r in page.reports}
-    rows = [(by_pk[pk], forms[pk]) for pk in dict.fromkeys(posted)]
-    valid = [(report, form) for report, form in rows if form.is_valid()]
-    ok = len(valid) == len(rows)
-
-    stale = {
-        report.pk: form.cleaned_data["expected_version"]
-        for report, form in valid
-        if form.cleaned_data["expected_version"] != report.version
-        and form.values() != report_values(report)
-    }
-    loaded = _loaded_values(stale)
-
-    plan = []
-    conflicts: list[tuple[StatusReport, StatusReportForm, bool]] = []
-    for report, form in valid:
-        values = form.values()
-        if report.pk in stale:
-            user_changed = loaded.get(report.pk) != values
-            if user_changed or (submit and not report.is_submitted):
-                conflicts.append((report, form, user_changed))
-            # Else only someone else changed it: a draft save leaves it alone.
-            continue
-        # The row as saved now is either the version the user loaded or the
-        # same as the user's entries: saving it overwrites nobody.
-        changed = values != report_values(report)
-        if not (changed or (submit and not report.is_submitted)):
-            continue
-        row_submit = submit or report.is_submitted
-        errors = status_report_validate(
-            report=report,
-            data=form.report_input(),
-            previous=page.previous.get(report.pk),
-            submit=row_submit,
-        )
-        if errors:
-            _add_errors(form, ValidationError(errors))
-            ok = False
-            continue
-        plan.append((report, form.report_input(expected_version=report.version), row_submit))
-    if conflicts:
-        ok = False
-        names = _user_names(report.updated_by_id for report, _, _ in conflicts)
-        for report, form, user_changed in conflicts:
-            _conflict(
-                form,
-                report,
-                data,
-                name=names.get(report.updated_by_id),
-                user_changed=user_changed,
-            )
-    return plan if ok else None

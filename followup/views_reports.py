@@ -23,9 +23,12 @@ still pending) and redirects to the job's page, which follows the rendering
 without a reload (``static/js/report_jobs.js`` polls ``status.json``) and has a
 plain "Update" link for browsers without JavaScript.
 
-Jobs no worker will finish are marked failed (``report_jobs_expire``) whenever
-the list is shown, and when an unfinished job's page or status is read, so no
-job shows as running forever.
+No job shows as running forever: a job no worker will finish (running past
+the task's time limit, or queued past ``REPORT_QUEUE_TIMEOUT``) is shown as
+failed, with the reason, by ``report_job_as_shown``. The job page, its
+``status.json`` and the file never write to the database; the periodic task
+``expire_report_jobs`` (Celery beat, every five minutes) marks such jobs failed
+in the database. No page writes on GET.
 
 Queries: the list page runs a fixed number of queries, however many jobs there
 are (the jobs with their requester and organisation in one query; whether a
@@ -49,12 +52,18 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
+from fardplan.forms import add_service_errors
 from roadmap.models import Organisation
 
 from .models import ReportingPeriod, ReportJob
 from .reports.params import report_request_clean
 from .selectors import report_jobs_visible_to
-from .services import report_file_intact, report_job_request, report_jobs_expire, report_may_request
+from .services import (
+    report_file_intact,
+    report_job_as_shown,
+    report_job_request,
+    report_may_request,
+)
 
 VIEW = "followup.view_followup"
 REPORT = "followup.report_status"
@@ -98,13 +107,10 @@ def reports_access_required(view):
 
 
 def _visible_job(request: HttpRequest, pk: int) -> ReportJob:
-    """The job if the user may see it; 404 otherwise, also if it exists.
-    An unfinished job is first checked for having been given up on."""
+    """The job if the user may see it, as it is to be shown (a job no worker
+    will finish as failed); 404 otherwise, also if it exists."""
     jobs = report_jobs_visible_to(request.user).select_related("reused_from")
-    job = get_object_or_404(jobs, pk=pk)
-    if not job.is_finished and report_jobs_expire():
-        job = get_object_or_404(jobs, pk=pk)
-    return job
+    return report_job_as_shown(get_object_or_404(jobs, pk=pk))
 
 
 def _download_url(job: ReportJob) -> str:
@@ -199,15 +205,6 @@ def _request_form(user, data=None) -> ReportRequestForm | None:
     return ReportRequestForm(data, kinds=kinds, periods=periods, organisations=organisations)
 
 
-def _add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """The service's field errors next to their field, the rest at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
 def _error_summary(form: ReportRequestForm | None) -> list[dict[str, str]]:
     """The items of the error summary, each linking to its field (the first
     radio button for the kind)."""
@@ -233,7 +230,11 @@ class JobRow:
 def _render_list(
     request: HttpRequest, form: ReportRequestForm | None, *, status: int = 200
 ) -> HttpResponse:
-    jobs = list(report_jobs_visible_to(request.user)[: LIST_LIMIT + 1])
+    now = timezone.now()
+    jobs = [
+        report_job_as_shown(job, now=now)
+        for job in report_jobs_visible_to(request.user)[: LIST_LIMIT + 1]
+    ]
     error_summary = _error_summary(form)
     page_errors = list(form.non_field_errors()) if form is not None and form.is_bound else []
     context = {
@@ -255,7 +256,6 @@ def _render_list(
 def report_list_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _report_request(request)
-    report_jobs_expire()
     return _render_list(request, _request_form(request.user))
 
 
@@ -278,7 +278,7 @@ def _report_request(request: HttpRequest) -> HttpResponse:
             organisation=values["organisation"],
         )
     except ValidationError as error:
-        _add_service_errors(form, error)
+        add_service_errors(form, error)
         return _render_list(request, form, status=400)
     if not report_may_request(user, wanted):
         raise PermissionDenied  # e.g. another organisation's period report

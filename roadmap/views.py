@@ -24,6 +24,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from fardplan.forms import add_service_errors
+
 from .forms import ApproveForm, ReturnForm, StartRevisionForm, SubmitForm
 from .models import LOCKED_STATUSES, Revision
 from .selectors import next_steps_overdue, revision_current, revision_tree
@@ -64,16 +66,6 @@ def _require(request: HttpRequest, perm: str) -> None:
     gets 403 whatever they post. The service checks the permission again."""
     if not request.user.has_perm(perm):
         raise PermissionDenied
-
-
-def _add_service_errors(form: forms.Form, error: ValidationError) -> None:
-    """Put a service's ValidationError on the form: field errors next to their
-    field, everything else at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 # --- The roadmap in force and one revision -----------------------------------------
@@ -174,7 +166,7 @@ def revision_start_view(request: HttpRequest) -> HttpResponse:
                 title=form.cleaned_data["title"].strip() or None,
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request,
@@ -210,7 +202,7 @@ def _transition_view(
                 revision=revision, actor=request.user, comment=form.cleaned_data["comment"]
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, done % {"revision": revision})
             return redirect("roadmap:detail", year=revision.year)
@@ -271,7 +263,7 @@ def revision_approve_view(request: HttpRequest, year: int) -> HttpResponse:
                     comment=data["comment"],
                 )
             except ValidationError as error:
-                _add_service_errors(form, error)
+                add_service_errors(form, error)
             else:
                 messages.success(
                     request,

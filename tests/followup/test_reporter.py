@@ -20,7 +20,6 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from accounts import roles
-from followup import views_reporter
 from followup.models import PeriodClosedError, ReportingPeriod, Status, StatusReport
 from followup.services import (
     ReportInput,
@@ -28,6 +27,7 @@ from followup.services import (
     status_report_reopen,
     status_report_save,
 )
+from followup.services import reporter as reporter_service
 from tests.browser.conftest import axe_check, browser_page, login  # noqa: F401 - fixtures
 from tests.helpers import parse_html
 
@@ -577,14 +577,14 @@ def test_a_race_during_the_save_rolls_everything_back(
     compare-and-set catches it and nothing of the POST is kept."""
     client, response = bromma_page
     first, second = rows(response)[0], rows(response)[1]
-    real_save = views_reporter.status_report_save
+    real_save = reporter_service.status_report_save
 
     def save_after_someone_else(*, report, **kwargs):
         if report.pk == second.pk:
             StatusReport.objects.filter(pk=second.pk).update(version=F("version") + 1)
         return real_save(report=report, **kwargs)
 
-    monkeypatch.setattr(views_reporter, "status_report_save", save_after_someone_else)
+    monkeypatch.setattr(reporter_service, "status_report_save", save_after_someone_else)
     before = snapshot(open_period)
     status = {"status": statuses["paborjad"].pk}
     refused = client.post(URL, form_data(response, **{r(first): status, r(second): status}))
