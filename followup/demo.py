@@ -4,11 +4,11 @@ it is demo data. Never used in production."""
 
 import datetime
 import hashlib
+from collections import defaultdict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from roadmap.models import Revision
 
@@ -70,11 +70,25 @@ def _fill(period: ReportingPeriod, *, organisations: set[str] | None, actor, ski
         report.updated_by = None
         report.submitted_by = None
         filled.append(report)
-    bulk_update_with_history(
+    # One UPDATE per distinct (status, comment) instead of a bulk_update, whose
+    # CASE expressions over thousands of rows cost seconds; then the history
+    # rows, as bulk_update_with_history would write them.
+    groups: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for report in filled:
+        groups[report.status_id, report.comment].append(report.pk)
+    for (status_id, comment), pks in groups.items():
+        StatusReport.objects.filter(pk__in=pks).update(
+            status_id=status_id,
+            comment=comment,
+            state=StatusReport.State.SUBMITTED,
+            submitted_at=now,
+            updated_by=None,
+            submitted_by=None,
+        )
+    StatusReport.history.bulk_history_create(
         filled,
-        StatusReport,
-        ["status", "comment", "state", "submitted_at", "updated_by", "submitted_by"],
         batch_size=500,
+        update=True,
         default_user=actor,
         default_change_reason="Demodata",
     )
