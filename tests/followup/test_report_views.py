@@ -4,7 +4,9 @@ say, and what the list costs.
 
 Most jobs are made directly with the ORM in the state a test needs; only the
 end-to-end test renders a PDF (the annual report of the small 2030 revision,
-through the eager Celery task).
+through the eager Celery task), with the fake renderer: the PDF itself is
+tested in test_report_pdf.py, and a real worker renders one in
+test_celery_worker.py.
 """
 
 import datetime
@@ -319,7 +321,7 @@ def test_list_shows_stuck_jobs_failed_and_the_beat_task_marks_them(
 
 
 def test_editor_requests_an_annual_report_and_downloads_the_pdf(
-    small_period, editor, client_for, django_capture_on_commit_callbacks
+    small_period, editor, client_for, django_capture_on_commit_callbacks, fake_pdf
 ):
     client = client_for(editor)
     with django_capture_on_commit_callbacks(execute=True):
