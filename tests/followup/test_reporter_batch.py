@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts import roles
 from followup.models import PeriodClosedError, ReportingPeriod, StatusReport
 from followup.selectors import reporter_page
 from followup.services import (
@@ -19,7 +20,6 @@ from followup.services import (
     status_report_batch_save,
     status_report_save,
 )
-from roadmap import roles
 
 
 @pytest.fixture
