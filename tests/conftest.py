@@ -64,17 +64,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
         load_base_data()
 
 
-def _transactional(item) -> bool:
-    marker = item.get_closest_marker("django_db")
-    return bool(marker is not None and marker.kwargs.get("transaction")) or any(
-        name in item.fixturenames for name in ("transactional_db", "live_server")
-    )
+@pytest.fixture(autouse=True)
+def _note_transactional_tests(request) -> None:
+    """Marks the tests that ran with a transactional database (and so end
+    with a flush), for ``pytest_runtest_teardown``. A test skipped before its
+    fixtures, e.g. a PostgreSQL-only one on SQLite, never gets here."""
+    marker = request.node.get_closest_marker("django_db")
+    if bool(marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    ):
+        request.getfixturevalue("transactional_db")
+        request.node.stash[_FLUSHES] = True
+
+
+_FLUSHES = pytest.StashKey[bool]()
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     yield
-    if nextitem is not None and _transactional(item):
+    if nextitem is not None and item.stash.get(_FLUSHES, False):
         with item.config.stash[blocking_manager_key].unblock():
             load_base_data()
 
