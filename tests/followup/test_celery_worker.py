@@ -106,7 +106,11 @@ def test_real_worker_sends_reminders_once(worker, make_period, bromma_reporter, 
 
     # A client of its own sends the task by name over Redis; the project's app
     # in this process stays eager for the other tests.
-    client = Celery("fardplan-test-client", broker=REDIS_URL, backend=REDIS_URL)
+    # Not the current app: the project's tasks in this process must stay on
+    # the project's eager app for the tests that run after this one.
+    client = Celery(
+        "fardplan-test-client", broker=REDIS_URL, backend=REDIS_URL, set_as_current=False
+    )
     try:
         first = client.send_task(send_reminders.name, args=[today.isoformat()])
         assert first.get(timeout=90) == 1
