@@ -16,7 +16,15 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from roadmap.models import CityAction, FocusArea, NextStep, Revision, RevisionEvent
+from roadmap.models import (
+    CityAction,
+    FocusArea,
+    NextStep,
+    Organisation,
+    Revision,
+    RevisionEvent,
+    TimeHorizon,
+)
 from roadmap.services import roadmap_import, roadmap_import_file
 
 FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "roadmap_2021.yaml"
@@ -293,3 +301,20 @@ def test_load_roadmap_loads_the_reference_data_first_and_runs_once():
 
     assert "already loaded" in out.getvalue()
     assert _row_counts() == counts
+
+
+@pytest.mark.django_db
+def test_load_roadmap_on_an_empty_database_costs_at_most_60_queries(
+    django_assert_max_num_queries,
+):
+    """The whole command, as a new installation runs it: the reference data
+    (time horizons and organisations, absent here) and the 2021 roadmap."""
+    Organisation.objects.all().delete()
+    TimeHorizon.objects.all().delete()
+
+    with django_assert_max_num_queries(60):
+        call_command("load_roadmap", stdout=StringIO())
+
+    assert Organisation.objects.filter(code="bromma").exists()
+    assert TimeHorizon.objects.count() == 4
+    assert NextStep.objects.filter(revision__year=2021).count() == 45
