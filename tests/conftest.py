@@ -60,8 +60,18 @@ def load_base_data() -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        load_base_data()
+    # pytest-django sets up the test database only when a collected test needs
+    # it; otherwise the connection still names the real database.
+    if test_database_in_use():
+        with django_db_blocker.unblock():
+            load_base_data()
+
+
+def test_database_in_use() -> bool:
+    """Whether the default connection points at the test database."""
+    from django.db import connection
+
+    return connection.settings_dict["NAME"] == connection.creation._get_test_db_name()
 
 
 @pytest.fixture(autouse=True)
@@ -262,7 +272,7 @@ def _close_leftover_connections(django_db_setup, django_db_blocker):
     yield
     from django.db import connection
 
-    if connection.vendor != "postgresql":
+    if connection.vendor != "postgresql" or not test_database_in_use():
         return
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute(
