@@ -2,6 +2,7 @@ import sqlite3
 
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,7 +26,10 @@ class RoadmapConfig(AppConfig):
     verbose_name = _("Roadmap")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the guards)
+        from . import locks, signals  # noqa: F401  (connects the guards)
+
+        # The database gate: (re)installs the triggers after every migrate.
+        post_migrate.connect(locks.install, sender=self, dispatch_uid="roadmap_locks")
 
         connection_created.connect(
             sqlite_use_real_variable_limit, dispatch_uid="roadmap_sqlite_variable_limit"
