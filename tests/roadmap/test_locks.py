@@ -14,6 +14,8 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 
 from fardplan.locks import lock_error
 from roadmap import locks
@@ -43,6 +45,11 @@ LINKS = [
     CityAction.responsible_organisations.through,
 ]
 LINK_IDS = [t._meta.db_table for t in LINKS]
+MISSING_VERSION = (
+    "The form was sent without the version of the item you opened, so someone else may "
+    "have changed it in the meantime. Your changes were not saved. Reload the page and "
+    "make your change again."
+)
 SAVE_BUTTONS = {"_save", "_continue", "_addanother", "_saveasnew"}
 
 
@@ -375,9 +382,11 @@ def test_a_change_form_without_its_version_is_a_conflict(draft_2022, editor, cli
     # from a stale one.
     response = client.post(url, first)
     assert response.status_code == 200
-    errors = response.context["adminform"].form.non_field_errors()
+    assert response.context["adminform"].form.non_field_errors()
     with translation.override("sv"):
-        assert errors
+        message = gettext(MISSING_VERSION)
+    assert message.startswith("Formuläret skickades utan versionen")
+    assert escape(message) in response.content.decode()
     assert client.post(url, second).status_code == 200
     step.refresh_from_db()
     assert step.text not in ("Först sparat", "Sparat sedan")
