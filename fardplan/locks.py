@@ -8,7 +8,8 @@ what both apps share:
 * ``install_triggers``: installs an app's triggers idempotently. It runs from a
   ``post_migrate`` handler, after every ``migrate`` (and every ``flush``):
   on SQLite, Django's AlterField/AddField rebuild a table and so drop its
-  triggers, and other migrations alter these tables. Each trigger is dropped
+  triggers, and other migrations alter these tables. (On SQLite they are also
+  dropped before the migrations run, by ``drop_sqlite_triggers``.) Each trigger is dropped
   (if it exists) and created again, in one transaction, so the installed
   definition is always the current one (on PostgreSQL the functions are
   ``CREATE OR REPLACE``d).
@@ -29,10 +30,11 @@ what both apps share:
     single writer and other connections never see uncommitted rows, so no
     other connection ever sees the lock lifted.
 
-  The lock name ``flush`` lifts every lock. The ``flush`` management command
-  (``roadmap/management/commands/flush.py``) uses it on SQLite, where a flush
-  is ``DELETE FROM`` every table (test teardown of transactional tests); on
-  PostgreSQL a flush is ``TRUNCATE``, which fires no row trigger.
+  The lock name ``all`` (``ALL``) lifts every lock. The ``flush`` management
+  command (``roadmap/management/commands/flush.py``) uses it, for SQLite,
+  where a flush is ``DELETE FROM`` every table (the teardown of transactional
+  tests); on PostgreSQL a flush is ``TRUNCATE``, which fires no row trigger.
+  A data migration that must write locked rows would use it too.
 
 * ``lock_error``: a trigger's refusal is a database error whose message
   carries a marker (``fardplan:locked-revision``, ``fardplan:closed-period``).
@@ -48,7 +50,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connections, transaction
 
 CONTROL_TABLE = "fardplan_lock_lifted"
-FLUSH = "flush"
+ALL = "all"
 
 # marker in the trigger's message -> factory of the readable error
 _MARKERS: dict[str, Callable[[], ValidationError]] = {}
@@ -85,7 +87,7 @@ def lock_errors_readable() -> Iterator[None]:
 def sqlite_lifted(*names: str) -> str:
     """SQL (for a SQLite trigger's WHEN clause): true while one of the named
     locks, or all of them (``flush``), is lifted."""
-    quoted = ", ".join(f"'{name}'" for name in (*names, FLUSH))
+    quoted = ", ".join(f"'{name}'" for name in (*names, ALL))
     return f"EXISTS (SELECT 1 FROM {CONTROL_TABLE} WHERE name IN ({quoted}))"
 
 
@@ -119,6 +121,28 @@ def ensure_control_table(connection) -> None:
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {CONTROL_TABLE} (name TEXT PRIMARY KEY NOT NULL)"
             )
+
+
+def drop_sqlite_triggers(sender=None, *, using: str = "default", **kwargs) -> None:
+    """pre_migrate, on SQLite: drop every lock trigger before the migrations run.
+
+    A trigger's body names other tables (a content row's trigger reads
+    ``roadmap_revision``); when a migration rebuilds such a table (create a
+    copy, drop the original, rename the copy), SQLite refuses the rename
+    ("error in trigger ...: no such table"). The ``post_migrate`` handlers
+    install every trigger again at the end. On PostgreSQL the migrations alter
+    tables in place and PL/pgSQL bodies are bound late, so the triggers stay
+    (a data migration that must write locked rows lifts ``ALL`` with
+    ``locks_lifted``)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'fardplan_lock_%'"
+        )
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
 
 
 def install_triggers(

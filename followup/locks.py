@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.utils.translation import gettext_lazy as _
 
-from fardplan.locks import install_triggers, postgres_lifted, register_marker, sqlite_lifted
+from fardplan.locks import ALL, install_triggers, postgres_lifted, register_marker, sqlite_lifted
 
 from .models import PeriodClosedError, ReportingPeriod, StatusReport
 
@@ -147,7 +147,7 @@ def _pg_trigger(table: str, body: str) -> list[str]:
 
 
 def postgresql_statements() -> list[str]:
-    flush = postgres_lifted("flush")
+    flush = postgres_lifted(ALL)
     period_body = (
         f"IF {flush} OR TG_OP = 'INSERT' THEN RETURN COALESCE(NEW, OLD); END IF;\n"
         f"IF OLD.state = 'closed' THEN {_raise_pg(CLOSED_MARKER)} END IF;\n"

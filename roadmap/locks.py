@@ -22,7 +22,7 @@ for why.
 
 from django.db import connections
 
-from fardplan.locks import install_triggers, postgres_lifted, register_marker, sqlite_lifted
+from fardplan.locks import ALL, install_triggers, postgres_lifted, register_marker, sqlite_lifted
 
 from .models import (
     LOCKED_STATUSES,
@@ -176,7 +176,7 @@ def _pg_trigger(table: str, body: str) -> list[str]:
 
 def postgresql_statements() -> list[str]:
     statements = []
-    lifted = postgres_lifted("flush")
+    lifted = postgres_lifted(ALL)
     for table, locked in guarded_rows():
         body = (
             f"IF {lifted} THEN RETURN COALESCE(NEW, OLD); END IF;\n"

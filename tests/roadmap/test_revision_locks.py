@@ -10,7 +10,7 @@ from io import StringIO
 import pytest
 from django.contrib.messages import constants as message_levels
 from django.core.management import call_command
-from django.core.management.sql import emit_post_migrate_signal
+from django.core.management.sql import emit_post_migrate_signal, emit_pre_migrate_signal
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import translation
@@ -123,6 +123,21 @@ def test_a_lost_trigger_comes_back_with_the_next_migrate(db):
     # Installing twice changes nothing.
     locks.install(using=connection.alias)
     assert locks.trigger_names(connection.vendor) <= installed_triggers()
+
+
+def test_on_sqlite_migrate_drops_the_triggers_first_and_installs_them_after(db):
+    """A migration that rebuilds roadmap_revision on SQLite fails while another
+    table's trigger names it; so they go before the migrations and come back
+    after."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL alters tables in place; the triggers stay")
+    from followup import locks as followup_locks
+
+    expected = locks.trigger_names("sqlite") | followup_locks.trigger_names("sqlite")
+    emit_pre_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
+    assert not expected & installed_triggers()
+    emit_post_migrate_signal(verbosity=0, interactive=False, db=connection.alias)
+    assert expected <= installed_triggers()
 
 
 # --- Raw SQL, QuerySet.update(), bulk_create() --------------------------------------
