@@ -203,4 +203,6 @@ LOGGING = {
     "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
-SIMPLE_HISTORY_REVERT_DISABLED = False
+# History pages are for reading: no "revert to this version". The setting only
+# hides the button; fardplan.admin.AuditedModelAdmin refuses the POST.
+SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -5,9 +5,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from fardplan.admin import run_service_for_each
+from fardplan.admin import AuditedModelAdmin, run_service_for_each
 
 from .models import ReportingPeriod, Status, StatusReport, StatusReportReopening
 from .services import period_close, period_open
@@ -33,7 +32,7 @@ class StatusAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(SimpleHistoryAdmin):
+class ReportingPeriodAdmin(AuditedModelAdmin):
     list_display = ("__str__", "kind", "year", "revision", "opens_on", "deadline", "state")
     list_filter = ("state", "kind", "year")
     list_select_related = ("revision",)
@@ -54,6 +53,13 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
                 status__in=[Revision.Status.APPROVED, Revision.Status.SUPERSEDED]
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        # A closed period never changes (the database refuses it too): its
+        # form is shown read-only.
+        if obj is not None and obj.state == ReportingPeriod.State.CLOSED:
+            return False
+        return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -98,7 +104,7 @@ class ReopeningInline(admin.TabularInline):
 
 
 @admin.register(StatusReport)
-class StatusReportAdmin(SimpleHistoryAdmin):
+class StatusReportAdmin(AuditedModelAdmin):
     """Read-only: reports are written by the reporters on "Mina rapporter"."""
 
     list_display = ("period", "organisation", "action_text", "status", "state", "submitted_at")

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fardplan.locks import lock_errors_readable
 from roadmap.models import (
     CityAction,
     ConcurrentEditError,
@@ -149,6 +150,16 @@ class ReportingPeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.kind}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A closed period, and a move of the state other than planned → open →
+        # closed, are refused by the database (followup/locks.py); say why.
+        with lock_errors_readable():
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with lock_errors_readable():
+            return super().delete(*args, **kwargs)
 
     @property
     def label(self) -> str:
@@ -306,7 +317,10 @@ class StatusReport(VersionedModel):
             if state == ReportingPeriod.State.CLOSED and not self._editable_after_close():
                 raise PeriodClosedError()
         self._bump_version()
-        super().save(*args, **kwargs)
+        # The check above gives the message first; the database's triggers
+        # (followup/locks.py) refuse whatever slips past it.
+        with lock_errors_readable():
+            super().save(*args, **kwargs)
 
     def _editable_after_close(self) -> bool:
         # A report reopened by an editor may be saved until it is submitted

@@ -6,25 +6,21 @@ people editing the same item cannot overwrite each other silently.
 """
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
-from fardplan.admin import run_service_for_each
+from fardplan.admin import AuditedModelAdmin, run_service_for_each
 
 from .forms import VersionedModelForm
 from .models import (
     CityAction,
-    ConcurrentEditError,
     FocusArea,
     NationalInitiative,
     Need,
@@ -75,30 +71,9 @@ class DraftOnlyMixin:
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and _editable(_revision_of(obj))
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        # The form already refuses a stale version with a readable message; a
-        # save that loses a race in the instant after that check lands here.
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ConcurrentEditError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # django-simple-history saves a "revert" for anyone who may view the
-        # history. Saving is for those who may change the object as it is now.
-        if request.method == "POST":
-            obj = self.get_object(request, unquote(object_id))
-            if obj is None or not self.has_change_permission(request, obj):
-                raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def revert_disabled(self, request, obj=None):
-        # Judge by the object as it is now, not by the old version on show
-        # (a revision's old version is a draft).
-        if obj is not None:
-            obj = type(obj)._base_manager.filter(pk=obj.pk).first() or obj
-        return super().revert_disabled(request, obj)
+    # A save that loses a race in the instant after the form's version check,
+    # or that a lock refuses, becomes a message: see AuditedModelAdmin. The
+    # history pages are read-only for everyone (AuditedModelAdmin too).
 
     def has_add_permission(self, request, obj=None):
         # Inlines get the parent object; model admins get no obj.
@@ -249,7 +224,7 @@ class RevisionAdminForm(VersionedModelForm):
 
 
 @admin.register(Revision)
-class RevisionAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+class RevisionAdmin(DraftOnlyMixin, AuditedModelAdmin):
     form = RevisionAdminForm
     list_display = ("year", "title", "status", "case_number", "decision_body", "decision_date")
     list_filter = ("status",)
@@ -305,7 +280,7 @@ class RevisionAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+class FocusAreaAdmin(DraftOnlyMixin, AuditedModelAdmin):
     form = VersionedModelForm
     list_display = ("title", "position", "retired", "revision")
     list_filter = ("revision", "retired")
@@ -344,7 +319,7 @@ class FocusAreaAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+class NeedAdmin(DraftOnlyMixin, AuditedModelAdmin):
     form = VersionedModelForm
     list_display = ("__str__", "focus_area", "position", "retired", "revision")
     list_filter = ("revision", "focus_area", "retired")
@@ -377,7 +352,7 @@ class NeedAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
         return results, dup
 
 
-class NeedItemAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+class NeedItemAdmin(DraftOnlyMixin, AuditedModelAdmin):
     form = VersionedModelForm
     list_display = ("__str__", "need", "position", "retired")
     search_fields = ("text", "need__title")

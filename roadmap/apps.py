@@ -2,6 +2,7 @@ import sqlite3
 
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -25,7 +26,17 @@ class RoadmapConfig(AppConfig):
     verbose_name = _("Roadmap")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the guards)
+        from fardplan.locks import drop_sqlite_triggers
+
+        from . import locks, signals  # noqa: F401  (connects the guards)
+
+        # The database gate: on SQLite the triggers are dropped before the
+        # migrations run (a table rebuild fails while other tables' triggers
+        # name it) and, like on PostgreSQL, (re)installed after every migrate.
+        pre_migrate.connect(
+            drop_sqlite_triggers, sender=self, dispatch_uid="fardplan_locks_drop_sqlite"
+        )
+        post_migrate.connect(locks.install, sender=self, dispatch_uid="roadmap_locks")
 
         connection_created.connect(
             sqlite_use_real_variable_limit, dispatch_uid="roadmap_sqlite_variable_limit"

@@ -25,7 +25,9 @@ class VersionedModelForm(forms.ModelForm):
     row in the meantime, the form is refused with a message that lists what
     the other person changed, the user's own input stays in the form, and the
     save itself is a compare-and-set (see ``VersionedModel``), so a race
-    between validation and saving cannot overwrite either.
+    between validation and saving cannot overwrite either. A change without
+    the version (a client that leaves the hidden field out) is refused the
+    same way: it cannot be told from a stale one.
     """
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -38,8 +40,19 @@ class VersionedModelForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         expected = cleaned.get("expected_version")
-        if self.instance.pk is None or expected is None:
+        if self.instance.pk is None:
             return cleaned
+        if expected is None:
+            # Without the version the user loaded, a save could overwrite
+            # someone else's: refuse it as a possible conflict.
+            raise ValidationError(
+                gettext(
+                    "The form was sent without the version of the item you opened, so "
+                    "someone else may have changed it in the meantime. Your changes were "
+                    "not saved. Reload the page and make your change again."
+                ),
+                code="concurrent_edit",
+            )
         model = type(self.instance)
         current = model._base_manager.filter(pk=self.instance.pk).first()
         if current is None:

@@ -17,6 +17,8 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fardplan.locks import lock_errors_readable
+
 models.CharField.register_lookup(Length)
 models.TextField.register_lookup(Length)
 
@@ -286,7 +288,8 @@ class Revision(VersionedModel):
         if self.pk is not None and not self._state.adding:
             self._guard_locked()
         self._bump_version()
-        super().save(*args, **kwargs)
+        with lock_errors_readable():
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         if (
@@ -294,7 +297,8 @@ class Revision(VersionedModel):
             and Revision.objects.filter(pk=self.pk, status__in=LOCKED_STATUSES).exists()
         ):
             raise RevisionLockedError()
-        return super().delete(*args, **kwargs)
+        with lock_errors_readable():
+            return super().delete(*args, **kwargs)
 
     # Fields that may change on a locked revision: approved → superseded only.
     _LOCK_EXEMPT = {"status", "updated_at", "version"}
@@ -449,11 +453,15 @@ class RoadmapItem(VersionedModel):
                 raise ValidationError(_("An item cannot be moved to another revision."))
         self.revision_id = revision_id
         self._bump_version()
-        super().save(*args, **kwargs)
+        # The model's checks above give the message first; the database's
+        # triggers (roadmap/locks.py) refuse whatever slips past them.
+        with lock_errors_readable():
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         guard_item_deletable(self)
-        return super().delete(*args, **kwargs)
+        with lock_errors_readable():
+            return super().delete(*args, **kwargs)
 
     def parent_revision(self) -> tuple[int, str]:  # pragma: no cover - overridden
         """(revision id, revision status) of the parent this row hangs under."""

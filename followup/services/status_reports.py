@@ -8,8 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fardplan.locks import locks_lifted
 from roadmap.models import Organisation
 
+from ..locks import REOPENING
 from ..models import (
     PeriodClosedError,
     ReportingPeriod,
@@ -150,7 +152,10 @@ def status_report_reopen(
         report.reopened = True
         report._history_user = actor  # type: ignore[attr-defined]
         report._change_reason = reason.strip()  # type: ignore[attr-defined]
-        # Allowed although the period is closed: this save sets the flag.
-        StatusReport.objects.filter(pk=report.pk).update(reopened=True)
-        report.save()
+        # The database refuses writes to a closed period's reports
+        # (followup/locks.py); this service alone may lift that lock, and only
+        # for the write that sets the flag.
+        with locks_lifted(REOPENING):
+            StatusReport.objects.filter(pk=report.pk).update(reopened=True)
+            report.save()
     return log
