@@ -134,7 +134,7 @@ def test_backup_on_sqlite_says_to_copy_the_file(tmp_path):
     database = tmp_path / "fardplan.sqlite3"
     result = _manage(f"sqlite:///{database}", "backup_db", str(tmp_path / "b.dump"), check=False)
     assert result.returncode != 0
-    assert "copy the database file" in result.stderr and str(database) in result.stderr
+    assert "kopiera databasfilen" in result.stderr and str(database) in result.stderr
     assert not (tmp_path / "b.dump").exists()
     result = _manage(f"sqlite:///{database}", "restore_db", "nothing.dump", check=False)
-    assert result.returncode != 0 and "copy the database file" in result.stderr
+    assert result.returncode != 0 and "kopiera databasfilen" in result.stderr
