@@ -67,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz answers before the host check and the HTTPS redirect (fardplan/health.py).
+    "fardplan.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,6 +182,20 @@ REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=960)
 REPORT_QUEUE_TIMEOUT = env.int("REPORT_QUEUE_TIMEOUT", default=3600)
 if REPORT_TIME_LIMIT <= REPORT_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured("REPORT_TIME_LIMIT must be greater than REPORT_SOFT_TIME_LIMIT.")
+# A rendering task writes a heartbeat to its job every REPORT_HEARTBEAT_INTERVAL
+# seconds; a running job without one for REPORT_HEARTBEAT_TIMEOUT seconds lost
+# its worker (killed, restarted) and is shown failed at once, and marked failed
+# by the beat task that runs every REPORT_EXPIRY_INTERVAL seconds. With the
+# defaults a lost rendering ends failed within 90 seconds, whatever the time limits.
+REPORT_HEARTBEAT_INTERVAL = env.int("REPORT_HEARTBEAT_INTERVAL", default=10)
+REPORT_HEARTBEAT_TIMEOUT = env.int("REPORT_HEARTBEAT_TIMEOUT", default=60)
+REPORT_EXPIRY_INTERVAL = env.int("REPORT_EXPIRY_INTERVAL", default=30)
+if REPORT_HEARTBEAT_INTERVAL < 1 or REPORT_HEARTBEAT_TIMEOUT < 2 * REPORT_HEARTBEAT_INTERVAL:
+    raise ImproperlyConfigured(
+        "REPORT_HEARTBEAT_TIMEOUT must be at least twice REPORT_HEARTBEAT_INTERVAL (>= 1)."
+    )
+if REPORT_EXPIRY_INTERVAL < 1:
+    raise ImproperlyConfigured("REPORT_EXPIRY_INTERVAL must be at least 1 second.")
 
 # Security. The production profile passes `manage.py check --deploy`.
 SESSION_COOKIE_HTTPONLY = True

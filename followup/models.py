@@ -394,8 +394,8 @@ class ReportJob(models.Model):
 
     queued → running → done or failed. The file is stored only once it is a
     complete PDF, and the job is marked done only after that; a job that is
-    still running after the task's hard time limit is marked failed by
-    ``report_jobs_expire``.
+    still running after the task's hard time limit, or whose worker stopped
+    sending its heartbeat, is marked failed by ``report_jobs_expire``.
     """
 
     class Kind(models.TextChoices):
@@ -452,6 +452,10 @@ class ReportJob(models.Model):
     )
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # While a job renders, its task writes the time here every
+    # REPORT_HEARTBEAT_INTERVAL seconds (report_job_run); a running job whose
+    # heartbeat is older than REPORT_HEARTBEAT_TIMEOUT lost its worker.
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

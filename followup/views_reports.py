@@ -23,12 +23,13 @@ still pending) and redirects to the job's page, which follows the rendering
 without a reload (``static/js/report_jobs.js`` polls ``status.json``) and has a
 plain "Update" link for browsers without JavaScript.
 
-No job shows as running forever: a job no worker will finish (running past
-the task's time limit, or queued past ``REPORT_QUEUE_TIMEOUT``) is shown as
-failed, with the reason, by ``report_job_as_shown``. The job page, its
-``status.json`` and the file never write to the database; the periodic task
-``expire_report_jobs`` (Celery beat, every five minutes) marks such jobs failed
-in the database. No page writes on GET.
+No job shows as running forever: a job no worker will finish (its heartbeat
+stopped, it ran past the task's time limit, or it was queued past
+``REPORT_QUEUE_TIMEOUT``) is shown as failed, with the reason, by
+``report_job_as_shown``. The job page, its ``status.json`` and the file never
+write to the database; the periodic task ``expire_report_jobs`` (Celery beat,
+every ``REPORT_EXPIRY_INTERVAL`` seconds) marks such jobs failed in the
+database. No page writes on GET.
 
 Queries: the list page runs a fixed number of queries, however many jobs there
 are (the jobs with their requester and organisation in one query; whether a

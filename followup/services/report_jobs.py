@@ -3,13 +3,17 @@
 import copy
 import datetime
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -111,26 +115,75 @@ def report_file_intact(job: ReportJob) -> bool:
         return False
 
 
+def _beat(job_id: int) -> None:
+    ReportJob.objects.filter(pk=job_id, state=ReportJob.State.RUNNING).update(
+        heartbeat_at=timezone.now()
+    )
+
+
+@contextmanager
+def _heartbeat(job_id: int) -> Iterator[None]:
+    """While the block runs, a background thread writes the time to the job's
+    ``heartbeat_at`` every REPORT_HEARTBEAT_INTERVAL seconds, so that a job
+    whose worker was killed is seen as lost within REPORT_HEARTBEAT_TIMEOUT
+    seconds, not only after the hard time limit.
+
+    Not inside a transaction (a test's, or a caller's atomic block): nobody
+    else could see the writes before it commits, and the thread's own
+    connection would wait for the row lock the transaction holds."""
+    if connection.in_atomic_block:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(settings.REPORT_HEARTBEAT_INTERVAL):
+                try:
+                    _beat(job_id)
+                except Exception:
+                    logger.exception("Report job %s: the heartbeat could not be written", job_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"report-job-{job_id}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def report_job_run(*, job_id: int) -> ReportJob | None:
     """Render the job's report and store it (the Celery task calls this).
 
     Idempotent: a job that has finished is left as it is; the same report from
     the same data (the input checksum) reuses the earlier file unless the job
     asks for a new rendering. Every failure ends in ``failed`` with a readable
-    error, and the file is stored whole before the job is marked done."""
-    from celery.exceptions import SoftTimeLimitExceeded
-
+    error, and the file is stored whole before the job is marked done. While
+    it renders, the job's heartbeat shows that its worker is alive."""
     with transaction.atomic():
         job = ReportJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.is_finished:
             return job
+        now = timezone.now()
         _job_update(
             job,
             state=ReportJob.State.RUNNING,
-            started_at=timezone.now(),
+            started_at=now,
+            heartbeat_at=now,
             progress=_("Reading the follow-up data"),
             error="",
         )
+    with _heartbeat(job.pk):
+        return _render_job(job)
+
+
+def _render_job(job: ReportJob) -> ReportJob:
+    """The work of ``report_job_run`` once the job is marked running."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     stored_name = ""
     try:
         request = report_request_for_job(job)
@@ -192,20 +245,26 @@ def report_job_run(*, job_id: int) -> ReportJob | None:
     return _job_fail(job, error)
 
 
-# A job no worker will finish: running for longer than the task's hard time
-# limit (the worker was stopped), or queued for longer than REPORT_QUEUE_TIMEOUT
-# (no worker took it). One rule for showing such a job as failed on read
-# (report_job_as_shown) and for marking it failed (report_jobs_expire, which
-# the beat task expire_report_jobs runs every few minutes).
+# A job no worker will finish: running without a heartbeat for longer than
+# REPORT_HEARTBEAT_TIMEOUT (the worker was killed or restarted mid-render),
+# running for longer than the task's hard time limit (the worker was stopped),
+# or queued for longer than REPORT_QUEUE_TIMEOUT (no worker took it). One rule
+# for showing such a job as failed on read (report_job_as_shown) and for
+# marking it failed (report_jobs_expire, which the beat task expire_report_jobs
+# runs every REPORT_EXPIRY_INTERVAL seconds).
 
 _RUNNING_GRACE = datetime.timedelta(seconds=60)
 
 
-def _expiry_cutoffs(now: datetime.datetime) -> tuple[datetime.datetime, datetime.datetime]:
-    """Started before the first, or queued before the second: expired."""
+def _expiry_cutoffs(
+    now: datetime.datetime,
+) -> tuple[datetime.datetime, datetime.datetime, datetime.datetime]:
+    """Started before the first, last heartbeat before the second, or queued
+    before the third: expired."""
     running_before = now - datetime.timedelta(seconds=settings.REPORT_TIME_LIMIT) - _RUNNING_GRACE
+    silent_before = now - datetime.timedelta(seconds=settings.REPORT_HEARTBEAT_TIMEOUT)
     queued_before = now - datetime.timedelta(seconds=settings.REPORT_QUEUE_TIMEOUT)
-    return running_before, queued_before
+    return running_before, silent_before, queued_before
 
 
 def _running_too_long_error() -> str:
@@ -213,6 +272,13 @@ def _running_too_long_error() -> str:
         "The rendering was still running after the time limit of %(seconds)s seconds: "
         "the worker was stopped. Request the report again."
     ) % {"seconds": settings.REPORT_TIME_LIMIT}
+
+
+def _worker_lost_error() -> str:
+    return _(
+        "The rendering stopped: the worker making the report stopped responding "
+        "(it was stopped or restarted). Nothing was stored. Request the report again."
+    )
 
 
 def _never_taken_error() -> str:
@@ -223,13 +289,13 @@ def _never_taken_error() -> str:
 
 def report_job_expiry_error(job: ReportJob, *, now: datetime.datetime | None = None) -> str:
     """Why no worker will finish the job, or "" if it may still finish."""
-    running_before, queued_before = _expiry_cutoffs(now or timezone.now())
-    if (
-        job.state == ReportJob.State.RUNNING
-        and job.started_at is not None
-        and job.started_at < running_before
-    ):
-        return _running_too_long_error()
+    running_before, silent_before, queued_before = _expiry_cutoffs(now or timezone.now())
+    if job.state == ReportJob.State.RUNNING and job.started_at is not None:
+        if job.started_at < running_before:
+            return _running_too_long_error()
+        # A job started before heartbeats existed counts from its start.
+        if (job.heartbeat_at or job.started_at) < silent_before:
+            return _worker_lost_error()
     if job.state == ReportJob.State.QUEUED and job.created_at < queued_before:
         return _never_taken_error()
     return ""
@@ -255,21 +321,20 @@ def report_jobs_expire(*, now: datetime.datetime | None = None) -> int:
     """Mark failed the jobs no worker will finish (see ``report_job_expiry_error``).
     Returns how many. The periodic task ``expire_report_jobs`` calls this."""
     now = now or timezone.now()
-    running_before, queued_before = _expiry_cutoffs(now)
+    running_before, silent_before, queued_before = _expiry_cutoffs(now)
+    failed = {"state": ReportJob.State.FAILED, "progress": "", "finished_at": now}
     stuck_running = ReportJob.objects.filter(
         state=ReportJob.State.RUNNING, started_at__lt=running_before
-    ).update(
-        state=ReportJob.State.FAILED,
-        progress="",
-        finished_at=now,
-        error=_running_too_long_error(),
+    ).update(**failed, error=_running_too_long_error())
+    lost = (
+        ReportJob.objects.filter(state=ReportJob.State.RUNNING, started_at__isnull=False)
+        .alias(last_sign=Coalesce("heartbeat_at", "started_at"))
+        .filter(last_sign__lt=silent_before)
+        .update(**failed, error=_worker_lost_error())
     )
+    if lost:
+        logger.warning("%s report job(s) lost their worker and were marked failed", lost)
     never_started = ReportJob.objects.filter(
         state=ReportJob.State.QUEUED, created_at__lt=queued_before
-    ).update(
-        state=ReportJob.State.FAILED,
-        progress="",
-        finished_at=now,
-        error=_never_taken_error(),
-    )
-    return stuck_running + never_started
+    ).update(**failed, error=_never_taken_error())
+    return stuck_running + lost + never_started
