@@ -13,8 +13,10 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 
 logger = logging.getLogger("fardplan.security")
 
-# The session key of the time (seconds since the epoch) the user logged in.
+# The session keys of the times (seconds since the epoch) the user logged in,
+# and the session was last renewed (accounts.middleware.SessionLimitMiddleware).
 LOGIN_TIME_KEY = "_fardplan_login_at"
+LAST_SEEN_KEY = "_fardplan_last_seen"
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -70,9 +72,9 @@ def log_login_failed(sender, credentials: dict, request: HttpRequest | None = No
 
 
 def log_logged_in(sender, request: HttpRequest | None, user, **kwargs):
-    """``user_logged_in``: note the time, for the absolute session limit."""
+    """``user_logged_in``: note the time, for the session limits."""
     if request is not None and hasattr(request, "session"):
-        request.session[LOGIN_TIME_KEY] = time.time()
+        request.session[LOGIN_TIME_KEY] = request.session[LAST_SEEN_KEY] = time.time()
         logger.info("login: %s", describe(request, user=user.get_username()))
 
 

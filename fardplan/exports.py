@@ -28,7 +28,7 @@ def neutralise(value: Any) -> Any:
 
 
 class SafeDictWriter(csv.DictWriter):
-    """``csv.DictWriter`` whose rows are neutralised; the header is ours."""
+    """``csv.DictWriter`` whose every row (the header too) is neutralised."""
 
     def writerow(self, rowdict: Mapping[str, Any]) -> Any:
         return super().writerow({key: neutralise(value) for key, value in rowdict.items()})

@@ -213,8 +213,8 @@ if PRODUCTION:
 
 CSRF_FAILURE_VIEW = "accounts.security.csrf_failure"
 
-# The admin's path, e.g. a less guessable one than the default.
-ADMIN_URL = env.str("ADMIN_URL", default="admin/").strip("/") + "/"
+# The admin's path, e.g. a less guessable one than the default; never the root.
+ADMIN_URL = (env.str("ADMIN_URL", default="admin/").strip().strip("/") or "admin") + "/"
 
 # The address of the client: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse
 # proxies (each appending to X-Forwarded-For) the address the outermost one saw.
@@ -244,9 +244,11 @@ AXES_DISABLE_ACCESS_LOG = True
 
 # Sessions (OWASP ASVS 3.3): closed with the browser, ended after
 # SESSION_COOKIE_AGE seconds without a request, and after
-# SESSION_ABSOLUTE_TIMEOUT seconds since the login however active.
+# SESSION_ABSOLUTE_TIMEOUT seconds since the login however active. A request
+# renews the idle limit by saving the session at most once a minute, not on
+# every request (accounts.middleware.SessionLimitMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=8 * 60 * 60)
 
