@@ -79,7 +79,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Ends a session older than SESSION_ABSOLUTE_TIMEOUT, and logs refusals (403).
+    # The idle and absolute session limits, and the log of refused requests (403).
     "accounts.middleware.SessionLimitMiddleware",
     "accounts.middleware.SecurityLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
