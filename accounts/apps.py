@@ -8,6 +8,10 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import roles
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
+
+        from . import roles, security
 
         post_migrate.connect(roles.sync_roles_after_migrate, dispatch_uid="accounts_sync_roles")
+        user_login_failed.connect(security.log_login_failed, dispatch_uid="accounts_login_failed")
+        user_logged_in.connect(security.log_logged_in, dispatch_uid="accounts_logged_in")

@@ -7,9 +7,13 @@ the production profile, which refuses to start without ``SECRET_KEY`` and
 ``ALLOWED_HOSTS``.
 """
 
+import base64
+import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +64,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "simple_history",
+    "axes",
     "roadmap",
     "followup",
     # The roles; each app above says in its permissions.py what they may do.
@@ -76,9 +81,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The idle and absolute session limits, and the log of refused requests (403).
+    "accounts.middleware.SessionLimitMiddleware",
+    "accounts.middleware.SecurityLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a refused login of a locked-out user or address into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "fardplan.urls"
@@ -114,6 +125,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out user or address before the password
+# is checked. Every login (the site's and the admin's) passes the request.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "roadmap:current"
@@ -210,13 +227,88 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 
+CSRF_FAILURE_VIEW = "accounts.security.csrf_failure"
+
+# The admin's path, e.g. a less guessable one than the default; never the root.
+ADMIN_URL = (env.str("ADMIN_URL", default="admin/").strip().strip("/") or "admin") + "/"
+
+# The address of the client: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT reverse
+# proxies (each appending to X-Forwarded-For) the address the outermost one saw.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Login throttling (OWASP ASVS 2.2.1), django-axes: after AXES_FAILURE_LIMIT
+# failed logins for a user name, or from an address, further logins of that
+# user or from that address are refused for AXES_COOLOFF_MINUTES, even with the
+# right password. Both login pages (the site's and the admin's) are covered.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+# "username,ip_address": each on its own; "username+ip_address": the pair.
+AXES_LOCKOUT_PARAMETERS = [
+    part.split("+") if "+" in part else part
+    for part in env.list("AXES_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+]
+AXES_RESET_ON_SUCCESS = True
+# Trying again while locked out does not restart the cool-off.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "accounts.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = "accounts.security.client_ip"
+AXES_VERBOSE = False  # accounts.security logs every failure on fardplan.security
+# A successful login is not stored (the failures are).
+AXES_DISABLE_ACCESS_LOG = True
+
+# Sessions (OWASP ASVS 3.3): closed with the browser, ended after
+# SESSION_COOKIE_AGE seconds without a request, and after
+# SESSION_ABSOLUTE_TIMEOUT seconds since the login however active. A request
+# renews the idle limit by saving the session at most once a minute, not on
+# every request (accounts.middleware.SessionLimitMiddleware).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=8 * 60 * 60)
+
+
+def _style_hash(declaration: str) -> str:
+    digest = hashlib.sha256(declaration.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+# Content-Security-Policy on every response (django-csp), without
+# 'unsafe-inline': scripts and styles come from static files; what must stay
+# inline carries the request's nonce.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        # The one style="" attribute left, in django-simple-history's admin
+        # history list; allowed by its hash alone.
+        "style-src-attr": ["'unsafe-hashes'", _style_hash("border-top: 0")],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"timed": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "timed"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # WeasyPrint logs every step of every rendering at INFO.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        # Failed logins, lockouts and refused requests (403), with user,
+        # address, URL and time.
+        "fardplan.security": {"level": "INFO"},
+    },
 }
 
 # History pages are for reading: no "revert to this version". The setting only

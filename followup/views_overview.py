@@ -9,7 +9,6 @@ again. Periods are created, opened and closed in the admin (its actions call
 the services).
 """
 
-import csv
 import re
 from dataclasses import dataclass
 from io import BytesIO
@@ -26,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from fardplan.exports import csv_response, xlsx_append
 from fardplan.forms import add_service_errors
 from roadmap.models import FocusArea, Organisation
 
@@ -262,15 +262,6 @@ def period_matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Exports --------------------------------------------------------------------------
 
-# Cells that a spreadsheet would run as a formula (OWASP: CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_safe(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
 
 def _export_filename(period: ReportingPeriod, extension: str) -> str:
     return f"uppfoljning-{period.year}-{period.kind}.{extension}"
@@ -281,19 +272,9 @@ def _export_filename(period: ReportingPeriod, extension: str) -> str:
 @require_safe
 def period_export_csv_view(request: HttpRequest, pk: int) -> HttpResponse:
     period = _get_period(pk)
-    response = HttpResponse(
-        content_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{_export_filename(period, "csv")}"'
-        },
+    return csv_response(
+        _export_filename(period, "csv"), EXPORT_COLUMNS, period_export_rows(period=period)
     )
-    # The byte order mark tells Excel the file is UTF-8 (å, ä, ö).
-    response.write("\ufeff")
-    writer = csv.DictWriter(response, fieldnames=EXPORT_COLUMNS)
-    writer.writeheader()
-    for row in period_export_rows(period=period):
-        writer.writerow({key: _csv_safe(value) for key, value in row.items()})
-    return response
 
 
 # The column headings of the XLSX (the CSV keeps the stable keys, as the
@@ -334,14 +315,10 @@ def period_xlsx(*, period: ReportingPeriod) -> bytes:
     for index, key in enumerate(EXPORT_COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = EXPORT_HEADINGS[key][1]
     sheet.freeze_panes = "A2"
-    for row_number, row in enumerate(period_export_rows(period=period), start=2):
+    for row in period_export_rows(period=period):
         row["action_type"] = str(ACTION_TYPES.get(row["action_type"], row["action_type"]))
-        values = [row[key] for key in EXPORT_COLUMNS]
-        sheet.append(values)
-        for column, value in enumerate(values, start=1):
-            # A comment that starts with "=" is text, never a formula.
-            if isinstance(value, str) and value.startswith("="):
-                sheet.cell(row=row_number, column=column).data_type = "s"
+        # A comment that starts with "=" is text, never a formula.
+        xlsx_append(sheet, [row[key] for key in EXPORT_COLUMNS])
     sheet.auto_filter.ref = sheet.dimensions
     buffer = BytesIO()
     workbook.save(buffer)

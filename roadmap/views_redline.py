@@ -1,12 +1,12 @@
 """The redline (jämförelse) of a revision against an earlier one: a page and a CSV."""
 
-import csv
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
+
+from fardplan.exports import csv_response
 
 from .models import LOCKED_STATUSES, Revision
 from .redline import REDLINE_CSV_COLUMNS, revision_compare
@@ -81,13 +81,4 @@ def redline_csv_view(request: HttpRequest, year: int) -> HttpResponse:
         raise Http404
     redline = revision_compare(old=old, new=new)
     filename = f"jamforelse-{old.year}-{new.year}.csv"
-    response = HttpResponse(
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-    # The byte order mark tells Excel the file is UTF-8 (å, ä, ö).
-    response.write("\ufeff")
-    writer = csv.DictWriter(response, fieldnames=REDLINE_CSV_COLUMNS)
-    writer.writeheader()
-    writer.writerows(redline.rows())
-    return response
+    return csv_response(filename, REDLINE_CSV_COLUMNS, redline.rows())

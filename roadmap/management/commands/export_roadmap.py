@@ -1,10 +1,10 @@
-import csv
 import io
 import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fardplan.exports import csv_writer
 from roadmap.models import Revision
 from roadmap.selectors import EXPORT_CSV_COLUMNS, revision_export_data, revision_export_rows
 
@@ -27,7 +27,7 @@ class Command(BaseCommand):
             json.dump(revision_export_data(revision=rev), buffer, ensure_ascii=False, indent=2)
             buffer.write("\n")
         else:
-            writer = csv.DictWriter(buffer, fieldnames=EXPORT_CSV_COLUMNS)
+            writer = csv_writer(buffer, EXPORT_CSV_COLUMNS)
             writer.writeheader()
             writer.writerows(revision_export_rows(revision=rev))
         if output in (None, "-"):
