@@ -34,6 +34,8 @@ def test_healthy_without_a_broker_says_eager(settings):
     assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "eager"}}
     assert "no-store" in response["Cache-Control"]
     assert response["Content-Type"] == "application/json"
+    # Like every response, it carries a Content-Security-Policy.
+    assert "default-src 'none'" in response["Content-Security-Policy"]
 
 
 @pytest.mark.django_db
