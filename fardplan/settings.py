@@ -75,6 +75,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL byte in the query string or form data: 400, never a server error.
+    "fardplan.middleware.RejectNulBytesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -204,3 +206,7 @@ LOGGING = {
 }
 
 SIMPLE_HISTORY_REVERT_DISABLED = False
+# The history's change reason holds what users wrote (e.g. why an editor
+# reopened a report, up to fardplan.limits.REOPEN_REASON characters): a text
+# column, not the default 100 characters, which refused longer reasons.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

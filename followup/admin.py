@@ -7,14 +7,14 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from fardplan.admin import run_service_for_each
+from fardplan.admin import SafeFormfieldsMixin, SafeInputAdminMixin, run_service_for_each
 
 from .models import ReportingPeriod, Status, StatusReport, StatusReportReopening
 from .services import period_close, period_open
 
 
 @admin.register(Status)
-class StatusAdmin(admin.ModelAdmin):
+class StatusAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "symbol",
@@ -33,7 +33,7 @@ class StatusAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(SimpleHistoryAdmin):
+class ReportingPeriodAdmin(SafeInputAdminMixin, SimpleHistoryAdmin):
     list_display = ("__str__", "kind", "year", "revision", "opens_on", "deadline", "state")
     list_filter = ("state", "kind", "year")
     list_select_related = ("revision",)
@@ -86,7 +86,7 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
         return request.user.has_perm("followup.manage_periods")
 
 
-class ReopeningInline(admin.TabularInline):
+class ReopeningInline(SafeFormfieldsMixin, admin.TabularInline):
     model = StatusReportReopening
     extra = 0
     can_delete = False
@@ -98,7 +98,7 @@ class ReopeningInline(admin.TabularInline):
 
 
 @admin.register(StatusReport)
-class StatusReportAdmin(SimpleHistoryAdmin):
+class StatusReportAdmin(SafeInputAdminMixin, SimpleHistoryAdmin):
     """Read-only: reports are written by the reporters on "Mina rapporter"."""
 
     list_display = ("period", "organisation", "action_text", "status", "state", "submitted_at")

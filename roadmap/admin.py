@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from fardplan.admin import run_service_for_each
+from fardplan.admin import SafeFormfieldsMixin, SafeInputAdminMixin, run_service_for_each
 
 from .forms import VersionedModelForm
 from .models import (
@@ -143,7 +143,7 @@ class PositionedInlineFormSet(BaseInlineFormSet):
         return super().save(commit)
 
 
-class PositionedInline(DraftOnlyMixin, admin.StackedInline):
+class PositionedInline(SafeFormfieldsMixin, DraftOnlyMixin, admin.StackedInline):
     form = VersionedModelForm
     formset = PositionedInlineFormSet
     extra = 0
@@ -206,7 +206,7 @@ class FocusAreaInline(PositionedInline):
     fields = ("position", "title", "change_reason", "retired", "data_note", "lineage_id")
 
 
-class RevisionEventInline(admin.TabularInline):
+class RevisionEventInline(SafeFormfieldsMixin, admin.TabularInline):
     """The revision's timeline: read-only, written by the lifecycle services."""
 
     model = RevisionEvent
@@ -224,13 +224,13 @@ class RevisionEventInline(admin.TabularInline):
 
 
 @admin.register(TimeHorizon)
-class TimeHorizonAdmin(admin.ModelAdmin):
+class TimeHorizonAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ("name", "code", "definition", "years_until_due", "is_ongoing", "position")
     search_fields = ("name", "code")
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ("name", "short_name", "code", "kind")
     list_filter = ("kind",)
     search_fields = ("name", "short_name", "code")
@@ -249,7 +249,7 @@ class RevisionAdminForm(VersionedModelForm):
 
 
 @admin.register(Revision)
-class RevisionAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+class RevisionAdmin(SafeInputAdminMixin, DraftOnlyMixin, SimpleHistoryAdmin):
     form = RevisionAdminForm
     list_display = ("year", "title", "status", "case_number", "decision_body", "decision_date")
     list_filter = ("status",)
@@ -305,7 +305,7 @@ class RevisionAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+class FocusAreaAdmin(SafeInputAdminMixin, DraftOnlyMixin, SimpleHistoryAdmin):
     form = VersionedModelForm
     list_display = ("title", "position", "retired", "revision")
     list_filter = ("revision", "retired")
@@ -344,7 +344,7 @@ class FocusAreaAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+class NeedAdmin(SafeInputAdminMixin, DraftOnlyMixin, SimpleHistoryAdmin):
     form = VersionedModelForm
     list_display = ("__str__", "focus_area", "position", "retired", "revision")
     list_filter = ("revision", "focus_area", "retired")
@@ -377,7 +377,7 @@ class NeedAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
         return results, dup
 
 
-class NeedItemAdmin(DraftOnlyMixin, SimpleHistoryAdmin):
+class NeedItemAdmin(SafeInputAdminMixin, DraftOnlyMixin, SimpleHistoryAdmin):
     form = VersionedModelForm
     list_display = ("__str__", "need", "position", "retired")
     search_fields = ("text", "need__title")
