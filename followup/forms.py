@@ -57,7 +57,11 @@ class StatusReportForm(forms.Form):
         help_text=StatusReport._meta.get_field("expected_completion").help_text,
     )
     # The version of the row the user loaded: saving is a compare-and-set.
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # (A number beyond the column's range is no version: refused here, before
+    # the service compares it with the history.)
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
 
     def __init__(
         self, data=None, *, report: StatusReport, statuses: Sequence[Status], **kwargs

@@ -486,3 +486,12 @@ def test_admin_period_add_form(small_roadmap, editor, year, kind, revision, open
     }
     with rolled_back():
         _assert_handled(_client(editor).post(reverse("admin:followup_reportingperiod_add"), data))
+
+
+def test_a_version_beyond_the_column_range_is_a_row_error(bromma_report, bromma_reporter):
+    """Found by the properties above: a huge hidden version reached the history
+    query (OverflowError on SQLite)."""
+    prefix = StatusReportForm.prefix_for(bromma_report.pk)
+    data = {f"{prefix}-expected_version": "9" * 30, f"{prefix}-comment": "Ändrad"}
+    form = StatusReportForm(data, report=bromma_report, statuses=list(Status.objects.all()))
+    assert not form.is_valid() and form.non_field_errors()
