@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "accounts.middleware.SessionLimitMiddleware",
     "accounts.middleware.SecurityLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL byte in the query string or form data: 400, never a server error.
+    "fardplan.middleware.RejectNulBytesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -314,3 +316,7 @@ LOGGING = {
 # History pages are for reading: no "revert to this version". The setting only
 # hides the button; fardplan.admin.AuditedModelAdmin refuses the POST.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+# The history's change reason holds what users wrote (e.g. why an editor
+# reopened a report, up to fardplan.limits.REOPEN_REASON characters): a text
+# column, not the default 100 characters, which refused longer reasons.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

@@ -6,14 +6,19 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fardplan.admin import AuditedModelAdmin, run_service_for_each
+from fardplan.admin import (
+    AuditedModelAdmin,
+    SafeFormfieldsMixin,
+    SafeInputAdminMixin,
+    run_service_for_each,
+)
 
 from .models import ReportingPeriod, Status, StatusReport, StatusReportReopening
 from .services import period_close, period_open
 
 
 @admin.register(Status)
-class StatusAdmin(admin.ModelAdmin):
+class StatusAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "symbol",
@@ -92,7 +97,7 @@ class ReportingPeriodAdmin(AuditedModelAdmin):
         return request.user.has_perm("followup.manage_periods")
 
 
-class ReopeningInline(admin.TabularInline):
+class ReopeningInline(SafeFormfieldsMixin, admin.TabularInline):
     model = StatusReportReopening
     extra = 0
     can_delete = False

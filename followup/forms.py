@@ -19,6 +19,9 @@ from django.utils.text import capfirst, get_text_list
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fardplan import limits
+from fardplan.limits import with_limit_help_text
+
 from .models import Status, StatusReport
 from .services import ReportInput
 
@@ -36,11 +39,15 @@ class StatusReportForm(forms.Form):
 
     status = forms.TypedChoiceField(label=_("Status"), required=False, coerce=int, empty_value=None)
     comment = forms.CharField(
-        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Comment"),
+        required=False,
+        max_length=limits.REPORT_COMMENT,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     planned_next_action = forms.CharField(
         label=_label("planned_next_action"),
         required=False,
+        max_length=limits.PLANNED_NEXT_ACTION,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     expected_completion = forms.CharField(
@@ -50,7 +57,11 @@ class StatusReportForm(forms.Form):
         help_text=StatusReport._meta.get_field("expected_completion").help_text,
     )
     # The version of the row the user loaded: saving is a compare-and-set.
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    # (A number beyond the column's range is no version: refused here, before
+    # the service compares it with the history.)
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
 
     def __init__(
         self, data=None, *, report: StatusReport, statuses: Sequence[Status], **kwargs
@@ -78,6 +89,9 @@ class StatusReportForm(forms.Form):
                 "Needed to submit if the status is %(statuses)s, or if it has changed "
                 "since the previous period."
             ) % {"statuses": get_text_list([f"“{name}”" for name in needing], gettext("or"))}
+        # The longest text each field takes, beside the field.
+        for name in ("comment", "planned_next_action", "expected_completion"):
+            with_limit_help_text(self.fields[name])
 
     @staticmethod
     def prefix_for(pk: int) -> str:

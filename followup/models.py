@@ -15,6 +15,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fardplan import limits
+from fardplan.limits import limited_text, max_length_constraint
 from fardplan.locks import lock_errors_readable
 from roadmap.models import (
     CityAction,
@@ -231,8 +233,10 @@ class StatusReport(VersionedModel):
         blank=True,
         related_name="reports",
     )
-    comment = models.TextField(_("comment"), blank=True)
-    planned_next_action = models.TextField(_("planned next action"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, **limited_text(limits.REPORT_COMMENT))
+    planned_next_action = models.TextField(
+        _("planned next action"), blank=True, **limited_text(limits.PLANNED_NEXT_ACTION)
+    )
     expected_completion = models.CharField(
         _("expected completion"),
         max_length=100,
@@ -298,6 +302,10 @@ class StatusReport(VersionedModel):
             models.CheckConstraint(
                 condition=Q(state__in=["draft", "submitted"]), name="statusreport_state_valid"
             ),
+            max_length_constraint("statusreport", "comment", limits.REPORT_COMMENT),
+            max_length_constraint(
+                "statusreport", "planned_next_action", limits.PLANNED_NEXT_ACTION
+            ),
         ]
 
     def __str__(self) -> str:
@@ -336,7 +344,7 @@ class StatusReportReopening(models.Model):
     report = models.ForeignKey(
         StatusReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="reopenings"
     )
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), **limited_text(limits.REOPEN_REASON))
     reopened_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reopened by"),
@@ -354,6 +362,7 @@ class StatusReportReopening(models.Model):
             models.CheckConstraint(
                 condition=~Q(reason=""), name="statusreportreopening_has_reason"
             ),
+            max_length_constraint("statusreportreopening", "reason", limits.REOPEN_REASON),
         ]
 
     def __str__(self) -> str:

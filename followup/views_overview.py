@@ -25,8 +25,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from fardplan import limits
 from fardplan.exports import csv_response, xlsx_append
 from fardplan.forms import add_service_errors
+from fardplan.inputs import is_valid_value
+from fardplan.limits import with_limit_help_text
 from roadmap.models import FocusArea, Organisation
 
 from .models import ReportingPeriod, Status, StatusReport
@@ -175,11 +178,14 @@ class FocusAreaFilterForm(forms.Form):
 
 
 class ReopenForm(forms.Form):
-    reason = forms.CharField(
-        label=_("Reason for reopening"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The reporter sees the report open again and must submit it anew."),
-        error_messages={"required": _("Give a reason for reopening the report.")},
+    reason = with_limit_help_text(
+        forms.CharField(
+            label=_("Reason for reopening"),
+            max_length=limits.REOPEN_REASON,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_("The reporter sees the report open again and must submit it anew."),
+            error_messages={"required": _("Give a reason for reopening the report.")},
+        )
     )
 
 
@@ -195,10 +201,9 @@ def _focus_area_id(raw: str) -> int | None:
     raw = raw.strip()
     if not raw:
         return None
-    try:
-        return int(raw)
-    except ValueError:
+    if not is_valid_value(FocusArea._meta.pk, raw):
         return -1
+    return int(raw)
 
 
 # --- The periods ---------------------------------------------------------------------

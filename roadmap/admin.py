@@ -16,7 +16,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from fardplan.admin import AuditedModelAdmin, run_service_for_each
+from fardplan.admin import (
+    AuditedModelAdmin,
+    SafeFormfieldsMixin,
+    SafeInputAdminMixin,
+    run_service_for_each,
+)
 
 from .forms import VersionedModelForm
 from .models import (
@@ -118,7 +123,7 @@ class PositionedInlineFormSet(BaseInlineFormSet):
         return super().save(commit)
 
 
-class PositionedInline(DraftOnlyMixin, admin.StackedInline):
+class PositionedInline(SafeFormfieldsMixin, DraftOnlyMixin, admin.StackedInline):
     form = VersionedModelForm
     formset = PositionedInlineFormSet
     extra = 0
@@ -181,7 +186,7 @@ class FocusAreaInline(PositionedInline):
     fields = ("position", "title", "change_reason", "retired", "data_note", "lineage_id")
 
 
-class RevisionEventInline(admin.TabularInline):
+class RevisionEventInline(SafeFormfieldsMixin, admin.TabularInline):
     """The revision's timeline: read-only, written by the lifecycle services."""
 
     model = RevisionEvent
@@ -199,13 +204,13 @@ class RevisionEventInline(admin.TabularInline):
 
 
 @admin.register(TimeHorizon)
-class TimeHorizonAdmin(admin.ModelAdmin):
+class TimeHorizonAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ("name", "code", "definition", "years_until_due", "is_ongoing", "position")
     search_fields = ("name", "code")
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ("name", "short_name", "code", "kind")
     list_filter = ("kind",)
     search_fields = ("name", "short_name", "code")

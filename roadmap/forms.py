@@ -7,6 +7,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from fardplan import limits
+from fardplan.limits import with_limit_help_text
+
 from .models import Organisation, Revision
 
 
@@ -30,7 +33,9 @@ class VersionedModelForm(forms.ModelForm):
     same way: it cannot be told from a stale one.
     """
 
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=2**31 - 1
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -140,14 +145,21 @@ class ApproveForm(forms.Form):
     decision_date = forms.DateField(
         label=_("Decision date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    case_number = forms.CharField(
-        label=_("Case number (Dnr)"), max_length=50, help_text=_("E.g. KS 2021/1462")
+    case_number = with_limit_help_text(
+        forms.CharField(
+            label=_("Case number (Dnr)"), max_length=50, help_text=_("E.g. KS 2021/1462")
+        )
     )
-    decision_paragraph = forms.CharField(
-        label=_("Protocol paragraph"), max_length=50, required=False
+    decision_paragraph = with_limit_help_text(
+        forms.CharField(label=_("Protocol paragraph"), max_length=50, required=False)
     )
-    comment = forms.CharField(
-        label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    comment = with_limit_help_text(
+        forms.CharField(
+            label=_("Comment"),
+            max_length=limits.EVENT_COMMENT,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            required=False,
+        )
     )
 
     def clean_decision_date(self):
@@ -158,20 +170,29 @@ class ApproveForm(forms.Form):
 
 
 class ReturnForm(forms.Form):
-    comment = forms.CharField(
-        label=_("What should be changed?"), widget=forms.Textarea(attrs={"rows": 3})
+    comment = with_limit_help_text(
+        forms.CharField(
+            label=_("What should be changed?"),
+            max_length=limits.EVENT_COMMENT,
+            widget=forms.Textarea(attrs={"rows": 3}),
+        )
     )
 
 
 class SubmitForm(forms.Form):
-    comment = forms.CharField(
-        label=_("Comment (optional)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    comment = with_limit_help_text(
+        forms.CharField(
+            label=_("Comment (optional)"),
+            max_length=limits.EVENT_COMMENT,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            required=False,
+        )
     )
 
 
 class StartRevisionForm(forms.Form):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2999)
-    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    title = with_limit_help_text(forms.CharField(label=_("Title"), max_length=200, required=False))
 
     def __init__(self, *args, base: Revision | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)

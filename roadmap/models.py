@@ -17,6 +17,8 @@ from django.db.models.functions import Length
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from fardplan import limits
+from fardplan.limits import limited_text, max_length_constraint
 from fardplan.locks import lock_errors_readable
 
 models.CharField.register_lookup(Length)
@@ -217,7 +219,7 @@ class Revision(VersionedModel):
 
     year = models.PositiveSmallIntegerField(_("year"), unique=True)
     title = models.CharField(_("title"), max_length=200)
-    summary = models.TextField(_("summary"), blank=True)
+    summary = models.TextField(_("summary"), blank=True, **limited_text(limits.REVISION_SUMMARY))
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
@@ -242,7 +244,9 @@ class Revision(VersionedModel):
         _("case number (Dnr)"), max_length=50, blank=True, help_text=_("E.g. KS 2021/1462")
     )
     decision_paragraph = models.CharField(_("protocol paragraph"), max_length=50, blank=True)
-    decision_note = models.TextField(_("note on the decision"), blank=True)
+    decision_note = models.TextField(
+        _("note on the decision"), blank=True, **limited_text(limits.DECISION_NOTE)
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -279,6 +283,8 @@ class Revision(VersionedModel):
                     "There is already an open draft revision. Finish or remove it first."
                 ),
             ),
+            max_length_constraint("revision", "summary", limits.REVISION_SUMMARY),
+            max_length_constraint("revision", "decision_note", limits.DECISION_NOTE),
         ]
 
     def __str__(self) -> str:
@@ -367,7 +373,7 @@ class RevisionEvent(models.Model):
         related_name="+",
     )
     actor_name = models.CharField(_("by (name)"), max_length=200, blank=True)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, **limited_text(limits.EVENT_COMMENT))
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
@@ -379,6 +385,7 @@ class RevisionEvent(models.Model):
                 condition=~Q(kind="returned") | Q(comment__length__gt=0),
                 name="revisionevent_return_has_comment",
             ),
+            max_length_constraint("revisionevent", "comment", limits.EVENT_COMMENT),
         ]
 
     def __str__(self) -> str:
@@ -416,11 +423,13 @@ class RoadmapItem(VersionedModel):
     data_note = models.TextField(
         _("data note"),
         blank=True,
+        **limited_text(limits.DATA_NOTE),
         help_text=_("Remarks on the source text, e.g. text missing in the source document."),
     )
     change_reason = models.TextField(
         _("reason for change"),
         blank=True,
+        **limited_text(limits.CHANGE_REASON),
         help_text=_(
             "Why the item was added, changed, moved, re-timed or retired in this revision."
         ),
@@ -482,7 +491,7 @@ POSITION_TAKEN = _("This position is already taken. Each row needs its own posit
 
 
 def _item_constraints(prefix: str, parent: str, text_field: str) -> list[models.BaseConstraint]:
-    return [
+    constraints: list[models.BaseConstraint] = [
         models.UniqueConstraint(
             fields=[parent, "position"],
             name=f"{prefix}_unique_position",
@@ -493,6 +502,18 @@ def _item_constraints(prefix: str, parent: str, text_field: str) -> list[models.
             condition=Q(**{f"{text_field}__length__gt": 0}), name=f"{prefix}_{text_field}_not_empty"
         ),
         _retired_has_reason(prefix),
+        *_item_text_limits(prefix),
+    ]
+    if text_field == "text":
+        constraints.append(max_length_constraint(prefix, "text", limits.ITEM_TEXT))
+    return constraints
+
+
+def _item_text_limits(prefix: str) -> list[models.CheckConstraint]:
+    """The length limits of the text fields every content row has."""
+    return [
+        max_length_constraint(prefix, "data_note", limits.DATA_NOTE),
+        max_length_constraint(prefix, "change_reason", limits.CHANGE_REASON),
     ]
 
 
@@ -556,6 +577,7 @@ class Need(RoadmapItem):
                 name="need_title_or_data_note",
             ),
             _retired_has_reason("need"),
+            *_item_text_limits("need"),
         ]
 
     def __str__(self) -> str:
@@ -579,7 +601,7 @@ class Need(RoadmapItem):
 class NeedItem(RoadmapItem):
     """A row in one of a need's columns."""
 
-    text = models.TextField(_("text"))
+    text = models.TextField(_("text"), **limited_text(limits.ITEM_TEXT))
 
     class Meta:
         abstract = True

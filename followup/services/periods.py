@@ -22,6 +22,10 @@ PERIOD_DEFAULTS = {
 }
 
 
+# The years a period can be for: the default dates must be real dates.
+YEAR_RANGE = (2000, 2999)
+
+
 def period_default_dates(*, year: int, kind: str) -> tuple[datetime.date, datetime.date]:
     (om, od), (dm, dd) = PERIOD_DEFAULTS[ReportingPeriod.Kind(kind)]
     deadline_year = year + 1 if kind == ReportingPeriod.Kind.VB else year
@@ -41,6 +45,16 @@ def period_create(
     _require(actor, "followup.manage_periods")
     if revision.status not in (Revision.Status.APPROVED, Revision.Status.SUPERSEDED):
         raise ValidationError({"revision": _("Only an approved revision can be followed up.")})
+    errors = {}
+    if kind not in ReportingPeriod.Kind.values:
+        errors["kind"] = _("Choose one of the listed periods.")
+    if not isinstance(year, int) or not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        errors["year"] = _("Give a year from %(first)s to %(last)s.") % {
+            "first": YEAR_RANGE[0],
+            "last": YEAR_RANGE[1],
+        }
+    if errors:
+        raise ValidationError(errors)
     default_open, default_deadline = period_default_dates(year=year, kind=kind)
     period = ReportingPeriod(
         year=year,

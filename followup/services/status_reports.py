@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fardplan import limits
+from fardplan.limits import text_error
 from fardplan.locks import locks_lifted
 from roadmap.models import Organisation
 
@@ -68,11 +70,22 @@ def status_report_editable(report: StatusReport) -> bool:
     return report.period.state == ReportingPeriod.State.OPEN or report.reopened
 
 
+# The longest text each field of a report may hold.
+REPORT_TEXT_LIMITS = {
+    "comment": limits.REPORT_COMMENT,
+    "planned_next_action": limits.PLANNED_NEXT_ACTION,
+    "expected_completion": StatusReport._meta.get_field("expected_completion").max_length,
+}
+
+
 def status_report_validate(
     *, report: StatusReport, data: ReportInput, previous: StatusReport | None, submit: bool
 ) -> dict[str, list[str]]:
     """Field errors for saving (``submit=False``: a draft) or submitting."""
     errors: dict[str, list[str]] = {}
+    for name, limit in REPORT_TEXT_LIMITS.items():
+        if message := text_error(getattr(data, name).strip(), limit):
+            errors.setdefault(name, []).append(message)
     if data.status is not None and not data.status.is_active:
         errors.setdefault("status", []).append(_("Choose one of the listed statuses."))
     if submit:
@@ -140,6 +153,8 @@ def status_report_reopen(
     _require(actor, "followup.manage_periods")
     if not reason.strip():
         raise ValidationError({"reason": [_("Give a reason for reopening the report.")]})
+    if message := text_error(reason.strip(), limits.REOPEN_REASON):
+        raise ValidationError({"reason": [message]})
     with transaction.atomic():
         report = StatusReport.objects.select_for_update().select_related("period").get(pk=report.pk)
         if report.period.state != ReportingPeriod.State.CLOSED:

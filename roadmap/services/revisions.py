@@ -8,6 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
+from fardplan import limits
+from fardplan.limits import text_error
+
 from ..models import (
     CityAction,
     FocusArea,
@@ -20,6 +23,19 @@ from ..models import (
 )
 from ..selectors import revision_tree
 from .common import _bulk_create, _bulk_link, _event, _require, _save
+
+# The years a revision can be for (StartRevisionForm offers the same).
+YEAR_RANGE = (2000, 2999)
+
+
+def _check_comment(comment: str) -> None:
+    """A lifecycle step's comment fits its column (RevisionEvent.comment)."""
+    if message := text_error(comment.strip(), limits.EVENT_COMMENT):
+        raise ValidationError({"comment": message}, code="too_long")
+
+
+def _field_limit(name: str) -> int:
+    return Revision._meta.get_field(name).max_length
 
 
 def _locked_for_update(revision: Revision) -> Revision:
@@ -52,6 +68,7 @@ def _transition(
 def revision_submit(*, revision: Revision, actor: AbstractBaseUser, comment: str = "") -> Revision:
     """Utkast → Under granskning (editors)."""
     _require(actor, "roadmap.submit_revision")
+    _check_comment(comment)
     with transaction.atomic():
         return _transition(
             revision,
@@ -70,6 +87,7 @@ def revision_return(*, revision: Revision, actor: AbstractBaseUser, comment: str
         raise ValidationError(
             {"comment": _("Say why the revision is returned.")}, code="comment_required"
         )
+    _check_comment(comment)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -108,6 +126,14 @@ def revision_approve(
         errors["decision_date"] = _("Give the date of the decision.")
     if not (case_number or "").strip():
         errors["case_number"] = _("Give the case number (Dnr).")
+    for name, value in (
+        ("case_number", case_number or ""),
+        ("decision_paragraph", decision_paragraph or ""),
+    ):
+        if message := text_error(value.strip(), _field_limit(name)):
+            errors[name] = message
+    if message := text_error((comment or "").strip(), limits.EVENT_COMMENT):
+        errors["comment"] = message
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -160,6 +186,15 @@ def revision_start(
     if base is None:
         raise ValidationError(_("There is no approved revision to start from."))
     year = year or base.year + 1
+    if not YEAR_RANGE[0] <= year <= YEAR_RANGE[1]:
+        raise ValidationError(
+            {
+                "year": _("Give a year from %(first)s to %(last)s.")
+                % {"first": YEAR_RANGE[0], "last": YEAR_RANGE[1]}
+            }
+        )
+    if title and (message := text_error(title, _field_limit("title"))):
+        raise ValidationError({"title": message})
     if year <= base.year:
         raise ValidationError(
             {

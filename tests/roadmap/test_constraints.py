@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext
 
+from fardplan import limits
 from roadmap.models import (
     CityAction,
     FocusArea,
@@ -259,6 +260,55 @@ def test_organisation_kind_must_be_known(db):
     )
 
 
+# (model, key in tree, constraint prefix, field, limit): the text length limits.
+TEXT_LIMITS = [
+    (Revision, "revision", "revision", "summary", limits.REVISION_SUMMARY),
+    (Revision, "revision", "revision", "decision_note", limits.DECISION_NOTE),
+    *(
+        (m[0], m[2], m[0].__name__.lower(), field, limit)
+        for m in ITEM_MODELS
+        for field, limit in (
+            ("data_note", limits.DATA_NOTE),
+            ("change_reason", limits.CHANGE_REASON),
+        )
+    ),
+    *(
+        (m[0], m[2], m[0].__name__.lower(), "text", limits.ITEM_TEXT)
+        for m in ITEM_MODELS
+        if m[4] == "text"
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("model", "key", "prefix", "field", "limit"),
+    TEXT_LIMITS,
+    ids=[f"{t[2]}.{t[3]}" for t in TEXT_LIMITS],
+)
+def test_text_longer_than_its_limit_is_refused(tree, model, key, prefix, field, limit):
+    """QuerySet.update() bypasses every Python check: the database refuses."""
+    pk = tree[key].pk
+    model.objects.filter(pk=pk).update(**{field: "x" * limit})
+    assert_rejected_by(
+        model,
+        f"{prefix}_{field}_max_length",
+        lambda: model.objects.filter(pk=pk).update(**{field: "x" * (limit + 1)}),
+    )
+
+
+def test_revision_event_comment_longer_than_its_limit_is_refused(tree):
+    event = RevisionEvent.objects.create(
+        revision=tree["revision"], kind="created", to_status="draft", comment="x"
+    )
+    assert_rejected_by(
+        RevisionEvent,
+        "revisionevent_comment_max_length",
+        lambda: RevisionEvent.objects.filter(pk=event.pk).update(
+            comment="x" * (limits.EVENT_COMMENT + 1)
+        ),
+    )
+
+
 def test_every_named_constraint_has_a_test():
     """A constraint added to the roadmap models without a test fails here."""
     tested = {
@@ -270,10 +320,12 @@ def test_every_named_constraint_has_a_test():
         "revision_single_draft",
         "need_title_or_data_note",
         "revisionevent_return_has_comment",
+        "revisionevent_comment_max_length",
         *(f"{m[0].__name__.lower()}_retired_has_reason" for m in ITEM_MODELS),
         *(f"{m[0].__name__.lower()}_unique_position" for m in ITEM_MODELS),
         *(f"{m[0].__name__.lower()}_unique_lineage" for m in ITEM_MODELS),
         *(f"{m[0].__name__.lower()}_{m[4]}_not_empty" for m in ITEM_MODELS if m[0] is not Need),
+        *(f"{prefix}_{field}_max_length" for _model, _key, prefix, field, _limit in TEXT_LIMITS),
     }
     declared = {
         c.name
