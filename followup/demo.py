@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from roadmap.models import Revision
@@ -69,10 +70,17 @@ def _fill(period: ReportingPeriod, *, organisations: set[str] | None, actor, ski
         # Demo reports have no real reporter behind them.
         report.updated_by = None
         report.submitted_by = None
+        # A save, as far as the version goes: the UPDATE below bumps it, and
+        # the history row must name the version it describes, or the reporter
+        # page (which looks up the version a user loaded in the history)
+        # finds the empty obligation instead and reports a false conflict.
+        report.version += 1
         filled.append(report)
     # One UPDATE per distinct (status, comment) instead of a bulk_update, whose
     # CASE expressions over thousands of rows cost seconds; then the history
-    # rows, as bulk_update_with_history would write them.
+    # rows, as bulk_update_with_history would write them. Each UPDATE bumps
+    # the version as VersionedModel's save would (the rows were loaded above,
+    # inside the caller's transaction, so the instances' versions match).
     groups: dict[tuple[int, str], list[int]] = defaultdict(list)
     for report in filled:
         groups[report.status_id, report.comment].append(report.pk)
@@ -84,6 +92,7 @@ def _fill(period: ReportingPeriod, *, organisations: set[str] | None, actor, ski
             submitted_at=now,
             updated_by=None,
             submitted_by=None,
+            version=F("version") + 1,
         )
     StatusReport.history.bulk_history_create(
         filled,
