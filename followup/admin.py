@@ -1,8 +1,10 @@
 from operator import attrgetter
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -70,7 +72,19 @@ class ReportingPeriodAdmin(AuditedModelAdmin):
         return False
 
     @admin.action(description=_("Open the selected periods"), permissions=["manage"])
-    def open_periods(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def open_periods(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        # Opening a period while another is open (or two at once) is allowed,
+        # but rarely meant: ask first, like Django's delete confirmation.
+        if request.POST.get("confirm") != "yes":
+            selected = list(queryset)
+            to_open = [p for p in selected if p.state == ReportingPeriod.State.PLANNED]
+            already_open = list(
+                ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN).exclude(
+                    pk__in=[p.pk for p in selected]
+                )
+            )
+            if to_open and len(already_open) + len(to_open) > 1:
+                return self._confirm_open(request, queryset, to_open, already_open)
         run_service_for_each(
             self,
             request,
@@ -91,6 +105,22 @@ class ReportingPeriodAdmin(AuditedModelAdmin):
             gettext("%(period)s is closed."),
             object_arg="period",
             label=attrgetter("label"),
+        )
+
+    def _confirm_open(self, request, queryset, to_open, already_open) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Open a second reporting period?"),
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "to_open": to_open,
+            "already_open": already_open,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(
+            request, "admin/followup/reportingperiod/open_confirmation.html", context
         )
 
     def has_manage_permission(self, request: HttpRequest) -> bool:

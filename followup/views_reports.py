@@ -199,7 +199,9 @@ def _request_form(user, data=None) -> ReportRequestForm | None:
     if not kinds:
         return None
     if user.has_perm(REQUEST):
-        organisations = list(Organisation.objects.order_by("name"))
+        # Only organisations that report: never an outside body such as
+        # Socialstyrelsen, which has no period report to request.
+        organisations = list(Organisation.objects.reporting().order_by("name"))
     else:
         organisations = list(user.organisations.order_by("name"))
     periods = list(ReportingPeriod.objects.exclude(state=ReportingPeriod.State.PLANNED))

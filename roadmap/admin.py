@@ -7,8 +7,10 @@ people editing the same item cannot overwrite each other silently.
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db import models
 from django.db.models import QuerySet
+from django.forms.formsets import DELETION_FIELD_NAME
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -22,6 +24,7 @@ from fardplan.admin import (
     SafeInputAdminMixin,
     run_service_for_each,
 )
+from fardplan.inputs import is_valid_value
 
 from .forms import VersionedModelForm
 from .models import (
@@ -55,6 +58,146 @@ def _revision_of(obj) -> Revision | None:
     return obj if isinstance(obj, Revision) else obj.revision
 
 
+def revision_label(revision: Revision) -> str:
+    """E.g. "Revidering 2025 (utkast)"."""
+    return gettext("Revision %(year)s (%(status)s)") % {
+        "year": revision.year,
+        "status": revision.get_status_display().lower(),
+    }
+
+
+def with_year(obj) -> str:
+    """A focus area or need labelled with its revision's year, e.g.
+    "2025: Fokusområde 1 …", so that the copies in two revisions differ."""
+    return f"{obj.revision.year}: {obj}"
+
+
+def _draft() -> Revision | None:
+    return Revision.objects.filter(status=Revision.Status.DRAFT).first()
+
+
+def _carried_over_lineages(model, revision_id: int | None) -> set:
+    """The lineage ids of ``model``'s rows in the revision that the revision
+    ``revision_id`` is based on: the rows that came with the copy."""
+    based_on = (
+        Revision._base_manager.filter(pk=revision_id).values_list("based_on_id", flat=True).first()
+        if revision_id is not None
+        else None
+    )
+    if based_on is None:
+        return set()
+    return set(
+        model._base_manager.filter(revision_id=based_on).values_list("lineage_id", flat=True)
+    )
+
+
+def is_carried_over(item) -> bool:
+    """Whether the row came with the copy of the revision its revision is
+    based on (its lineage exists there), rather than being added in it."""
+    if item is None or item.pk is None or not hasattr(item, "lineage_id"):
+        return False
+    based_on = (
+        Revision._base_manager.filter(pk=item.revision_id)
+        .values_list("based_on_id", flat=True)
+        .first()
+    )
+    return (
+        based_on is not None
+        and type(item)
+        ._base_manager.filter(revision_id=based_on, lineage_id=item.lineage_id)
+        .exists()
+    )
+
+
+RETIRE_HELP = _(
+    "Retired: the item stays in the history and in the comparisons, but is no longer "
+    "part of the plan; give the reason in “reason for change”. Delete only rows that "
+    "were added in this draft: a row carried over from the approved revision can only "
+    "be retired."
+)
+DELETE_REFUSED_HELP = _(
+    "Carried over from the approved revision: it cannot be deleted, only retired."
+)
+
+
+class RevisionListFilter(admin.SimpleListFilter):
+    """Filter by revision. Without a choice, the open draft (if there is one)
+    is shown; "All" must be chosen explicitly."""
+
+    title = _("revision")
+    parameter_name = "revision__id__exact"
+    ALL = "all"
+
+    def lookups(self, request, model_admin):
+        return [
+            (str(r.pk), f"{r.year} ({r.get_status_display().lower()})")
+            for r in Revision.objects.order_by("-year")
+        ]
+
+    def value(self):
+        value = super().value()
+        if value is None:
+            draft = _draft()
+            return str(draft.pk) if draft is not None else None
+        return value
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value in (None, self.ALL):
+            return queryset
+        if not is_valid_value(Revision._meta.pk, value):
+            raise IncorrectLookupParameters(value)
+        return queryset.filter(revision_id=value)
+
+    def choices(self, changelist):
+        value = self.value()
+        yield {
+            "selected": value in (None, self.ALL),
+            "query_string": changelist.get_query_string({self.parameter_name: self.ALL}),
+            "display": gettext("All"),
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": value == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+class YearLabelledFilter(admin.RelatedOnlyFieldListFilter):
+    """A focus area or need filter whose choices carry the revision year."""
+
+    def field_choices(self, field, request, model_admin):
+        pks = (
+            model_admin.get_queryset(request)
+            .distinct()
+            .values_list(f"{self.field_path}__pk", flat=True)
+        )
+        model = field.related_model
+        rows = (
+            model._default_manager.filter(pk__in=pks)
+            .select_related("revision")
+            .order_by("-revision__year", "position")
+        )
+        return [(obj.pk, with_year(obj)) for obj in rows]
+
+
+class RevisionColumnMixin:
+    """A revision column, and the change form saying which revision it edits."""
+
+    @admin.display(description=_("revision"), ordering="revision__year")
+    def revision_column(self, obj) -> str:
+        return f"{obj.revision.year} ({obj.revision.get_status_display().lower()})"
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        revision = obj.revision if obj is not None else _draft()
+        if revision is not None:
+            label = revision_label(revision)
+            subtitle = context.get("subtitle")
+            context["subtitle"] = f"{label}: {subtitle}" if subtitle else label
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+
 class DraftOnlyMixin:
     """Content can be added, changed and deleted only in a draft revision.
 
@@ -74,7 +217,20 @@ class DraftOnlyMixin:
         return super().has_change_permission(request, obj) and _editable(_revision_of(obj))
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and _editable(_revision_of(obj))
+        if not (super().has_delete_permission(request, obj) and _editable(_revision_of(obj))):
+            return False
+        # Only rows added in the draft may be deleted; carried-over rows are
+        # retired, so that the history and the comparisons keep them. (An
+        # inline gets the parent here: its rows are checked by the formset.)
+        if isinstance(self, admin.options.InlineModelAdmin):
+            return True
+        return not is_carried_over(obj)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "retired" and formfield is not None:
+            formfield.help_text = RETIRE_HELP
+        return formfield
 
     # A save that loses a race in the instant after the form's version check,
     # or that a lock refuses, becomes a message: see AuditedModelAdmin. The
@@ -111,6 +267,25 @@ class PositionedInlineFormSet(BaseInlineFormSet):
             seen[position] = index
         super().clean()
 
+    def add_fields(self, form, index) -> None:
+        super().add_fields(form, index)
+        if (
+            DELETION_FIELD_NAME in form.fields
+            and form.instance.pk is not None
+            and form.instance.lineage_id in self._carried_over
+        ):
+            field = form.fields[DELETION_FIELD_NAME]
+            field.disabled = True
+            field.help_text = DELETE_REFUSED_HELP
+
+    @property
+    def _carried_over(self) -> set:
+        if not hasattr(self, "_carried_over_cache"):
+            parent = self.instance
+            revision_id = parent.pk if isinstance(parent, Revision) else parent.revision_id
+            self._carried_over_cache = _carried_over_lineages(self.model, revision_id)
+        return self._carried_over_cache
+
     def save(self, commit: bool = True):
         if commit:
             changed = [
@@ -128,13 +303,12 @@ class PositionedInline(SafeFormfieldsMixin, DraftOnlyMixin, admin.StackedInline)
     formset = PositionedInlineFormSet
     extra = 0
     show_change_link = True
-    readonly_fields = ("lineage_id",)
     formfield_overrides = TEXT_WIDGETS
 
 
 class NationalInitiativeInline(PositionedInline):
     model = NationalInitiative
-    fields = ("position", "text", "change_reason", "retired", "data_note", "lineage_id")
+    fields = ("position", "text", "change_reason", "retired", "data_note")
 
 
 class CityActionInline(PositionedInline):
@@ -147,7 +321,6 @@ class CityActionInline(PositionedInline):
         "change_reason",
         "retired",
         "data_note",
-        "lineage_id",
     )
     autocomplete_fields = ("responsible_organisations",)
 
@@ -171,19 +344,18 @@ class NextStepInline(HorizonCheckboxesMixin, PositionedInline):
         "change_reason",
         "retired",
         "data_note",
-        "lineage_id",
     )
     autocomplete_fields = ("responsible_organisations",)
 
 
 class NeedInline(PositionedInline):
     model = Need
-    fields = ("position", "title", "change_reason", "retired", "data_note", "lineage_id")
+    fields = ("position", "title", "change_reason", "retired", "data_note")
 
 
 class FocusAreaInline(PositionedInline):
     model = FocusArea
-    fields = ("position", "title", "change_reason", "retired", "data_note", "lineage_id")
+    fields = ("position", "title", "change_reason", "retired", "data_note")
 
 
 class RevisionEventInline(SafeFormfieldsMixin, admin.TabularInline):
@@ -285,13 +457,12 @@ class RevisionAdmin(DraftOnlyMixin, AuditedModelAdmin):
 
 
 @admin.register(FocusArea)
-class FocusAreaAdmin(DraftOnlyMixin, AuditedModelAdmin):
+class FocusAreaAdmin(RevisionColumnMixin, DraftOnlyMixin, AuditedModelAdmin):
     form = VersionedModelForm
-    list_display = ("title", "position", "retired", "revision")
-    list_filter = ("revision", "retired")
+    list_display = ("title", "position", "retired", "revision_column")
+    list_filter = (RevisionListFilter, "retired")
     search_fields = ("title",)
     list_select_related = ("revision",)
-    readonly_fields = ("lineage_id",)
     fields = (
         "revision",
         "position",
@@ -299,7 +470,6 @@ class FocusAreaAdmin(DraftOnlyMixin, AuditedModelAdmin):
         "change_reason",
         "retired",
         "data_note",
-        "lineage_id",
     )
     inlines = (NeedInline,)
     formfield_overrides = TEXT_WIDGETS
@@ -307,6 +477,10 @@ class FocusAreaAdmin(DraftOnlyMixin, AuditedModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "revision":
             kwargs["queryset"] = Revision.objects.filter(status=Revision.Status.DRAFT)
+            formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            if formfield is not None:
+                formfield.label_from_instance = revision_label
+            return formfield
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request, obj=None):
@@ -324,14 +498,13 @@ class FocusAreaAdmin(DraftOnlyMixin, AuditedModelAdmin):
 
 
 @admin.register(Need)
-class NeedAdmin(DraftOnlyMixin, AuditedModelAdmin):
+class NeedAdmin(RevisionColumnMixin, DraftOnlyMixin, AuditedModelAdmin):
     form = VersionedModelForm
-    list_display = ("__str__", "focus_area", "position", "retired", "revision")
-    list_filter = ("revision", "focus_area", "retired")
+    list_display = ("__str__", "focus_area", "position", "retired", "revision_column")
+    list_filter = (RevisionListFilter, ("focus_area", YearLabelledFilter), "retired")
     search_fields = ("title", "data_note")
     list_select_related = ("focus_area", "revision")
     autocomplete_fields = ("focus_area",)
-    readonly_fields = ("lineage_id",)
     fields = (
         "focus_area",
         "position",
@@ -339,14 +512,19 @@ class NeedAdmin(DraftOnlyMixin, AuditedModelAdmin):
         "change_reason",
         "retired",
         "data_note",
-        "lineage_id",
     )
     inlines = (NationalInitiativeInline, CityActionInline, NextStepInline)
     formfield_overrides = TEXT_WIDGETS
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "focus_area":
-            kwargs["queryset"] = FocusArea.objects.filter(revision__status=Revision.Status.DRAFT)
+            kwargs["queryset"] = FocusArea.objects.filter(
+                revision__status=Revision.Status.DRAFT
+            ).select_related("revision")
+            formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            if formfield is not None:
+                formfield.label_from_instance = with_year
+            return formfield
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_search_results(self, request, queryset, search_term):
@@ -357,27 +535,32 @@ class NeedAdmin(DraftOnlyMixin, AuditedModelAdmin):
         return results, dup
 
 
-class NeedItemAdmin(DraftOnlyMixin, AuditedModelAdmin):
+class NeedItemAdmin(RevisionColumnMixin, DraftOnlyMixin, AuditedModelAdmin):
     form = VersionedModelForm
-    list_display = ("__str__", "need", "position", "retired")
+    list_display = ("__str__", "need", "position", "retired", "revision_column")
     search_fields = ("text", "need__title")
-    list_select_related = ("need", "need__focus_area")
+    list_select_related = ("need", "need__focus_area", "revision")
     autocomplete_fields = ("need",)
-    readonly_fields = ("lineage_id",)
     formfield_overrides = TEXT_WIDGETS
 
     def get_list_filter(self, request: HttpRequest):
-        return ("revision", ("need__focus_area", admin.RelatedOnlyFieldListFilter), "retired")
+        return (RevisionListFilter, ("need__focus_area", YearLabelledFilter), "retired")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "need":
-            kwargs["queryset"] = Need.objects.filter(revision__status=Revision.Status.DRAFT)
+            kwargs["queryset"] = Need.objects.filter(
+                revision__status=Revision.Status.DRAFT
+            ).select_related("revision")
+            formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+            if formfield is not None:
+                formfield.label_from_instance = with_year
+            return formfield
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(NationalInitiative)
 class NationalInitiativeAdmin(NeedItemAdmin):
-    fields = ("need", "position", "text", "change_reason", "retired", "data_note", "lineage_id")
+    fields = ("need", "position", "text", "change_reason", "retired", "data_note")
 
 
 @admin.register(CityAction)
@@ -391,7 +574,6 @@ class CityActionAdmin(NeedItemAdmin):
         "change_reason",
         "retired",
         "data_note",
-        "lineage_id",
     )
     autocomplete_fields = ("need", "responsible_organisations")
 
@@ -404,7 +586,7 @@ class CityActionAdmin(NeedItemAdmin):
 
 @admin.register(NextStep)
 class NextStepAdmin(HorizonCheckboxesMixin, NeedItemAdmin):
-    list_display = ("__str__", "need", "position", "horizon_label", "retired")
+    list_display = ("__str__", "need", "position", "horizon_label", "retired", "revision_column")
     fields = (
         "need",
         "position",
@@ -416,10 +598,9 @@ class NextStepAdmin(HorizonCheckboxesMixin, NeedItemAdmin):
         "change_reason",
         "retired",
         "data_note",
-        "lineage_id",
         "horizon_set_year",
     )
-    readonly_fields = ("lineage_id", "horizon_set_year")
+    readonly_fields = ("horizon_set_year",)
     autocomplete_fields = ("need", "responsible_organisations")
 
     def get_list_filter(self, request: HttpRequest):

@@ -129,10 +129,22 @@ class VersionedModelForm(forms.ModelForm):
 class ApproveForm(forms.Form):
     """The political decision that approves a revision."""
 
+    title = with_limit_help_text(
+        forms.CharField(
+            label=_("Title"),
+            max_length=200,
+            required=False,
+            help_text=_(
+                "The title the revision is adopted with. Correct it here if needed; "
+                "left empty, the title stays as it is."
+            ),
+        )
+    )
     decision_body = forms.ModelChoiceField(
         label=_("Deciding body"),
-        # Kommunfullmäktige and kommunstyrelsen first, then the committees.
-        queryset=Organisation.objects.exclude(kind=Organisation.Kind.EXTERNAL).order_by(
+        # Only the bodies that adopt the roadmap: kommunfullmäktige and
+        # kommunstyrelsen first, then äldrenämnden.
+        queryset=Organisation.objects.deciding_bodies().order_by(
             Case(
                 When(kind=Organisation.Kind.COUNCIL, then=0),
                 When(kind=Organisation.Kind.EXECUTIVE, then=1),

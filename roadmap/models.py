@@ -66,6 +66,29 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
     def districts(self) -> "OrganisationQuerySet":
         return self.filter(kind=Organisation.Kind.DISTRICT)
 
+    def deciding_bodies(self) -> "OrganisationQuerySet":
+        """The bodies that may adopt a revision of the roadmap:
+        kommunfullmäktige, kommunstyrelsen and the committee for elderly care."""
+        return self.filter(
+            Q(kind__in=[Organisation.Kind.COUNCIL, Organisation.Kind.EXECUTIVE])
+            | Q(kind=Organisation.Kind.COMMITTEE, code__in=DECIDING_COMMITTEES)
+        )
+
+    def reporting(self) -> "OrganisationQuerySet":
+        """The organisations that report on the roadmap's actions: the
+        district committees and every organisation with status reports.
+        Outside bodies never report."""
+        return (
+            self.filter(Q(kind=Organisation.Kind.DISTRICT) | Q(status_reports__isnull=False))
+            .exclude(kind=Organisation.Kind.EXTERNAL)
+            .distinct()
+        )
+
+
+# The committees (by code) that may adopt the roadmap besides the council and
+# the executive board: äldrenämnden, which is responsible for elderly care.
+DECIDING_COMMITTEES = ("aldrenamnden",)
+
 
 class OrganisationManager(models.Manager.from_queryset(OrganisationQuerySet)):  # type: ignore[misc]
     def get_by_natural_key(self, code: str) -> "Organisation":

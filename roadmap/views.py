@@ -261,6 +261,7 @@ def revision_approve_view(request: HttpRequest, year: int) -> HttpResponse:
                     case_number=data["case_number"],
                     decision_paragraph=data["decision_paragraph"],
                     comment=data["comment"],
+                    title=data["title"],
                 )
             except ValidationError as error:
                 add_service_errors(form, error)
@@ -273,7 +274,7 @@ def revision_approve_view(request: HttpRequest, year: int) -> HttpResponse:
                 return redirect("roadmap:detail", year=revision.year)
         status = 400
     elif revision.status == Revision.Status.IN_REVIEW:
-        form = ApproveForm()
+        form = ApproveForm(initial={"title": revision.title})
     else:
         form = None
     context = {

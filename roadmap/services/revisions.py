@@ -115,9 +115,11 @@ def revision_approve(
     case_number: str,
     decision_paragraph: str = "",
     comment: str = "",
+    title: str | None = None,
 ) -> Revision:
     """Under granskning → Fastställd, recording the political decision. The
-    revision in force until now becomes Ersatt (approvers)."""
+    revision in force until now becomes Ersatt (approvers). A ``title`` that
+    is not empty corrects the revision's title, saved before it is locked."""
     _require(actor, "roadmap.approve_revision")
     errors = {}
     if decision_body is None:
@@ -134,6 +136,9 @@ def revision_approve(
             errors[name] = message
     if message := text_error((comment or "").strip(), limits.EVENT_COMMENT):
         errors["comment"] = message
+    title = (title or "").strip()
+    if message := text_error(title, _field_limit("title")):
+        errors["title"] = message
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -149,6 +154,8 @@ def revision_approve(
             .filter(status=Revision.Status.APPROVED)
             .exclude(pk=current.pk)
         )
+        if title:
+            current.title = title
         current.decision_body = decision_body
         current.decision_date = decision_date
         current.case_number = case_number.strip()

@@ -243,7 +243,8 @@ def test_editor_sees_every_kind_year_period_and_organisation(
     # Only years and periods that have been opened: 2031-T1 is still planned.
     assert _option_values(content, "year") == ["2030"]
     assert _option_values(content, "period") == ["2030-T1"]
-    assert len(_option_values(content, "organisation")) == Organisation.objects.count()
+    # Every organisation that reports; outside bodies do not (admin2, point 3).
+    assert len(_option_values(content, "organisation")) == Organisation.objects.reporting().count()
     assert _selected(html, "input", name="force", type="checkbox")
     # Every field has its label; the kind is a fieldset with a legend.
     for field in ("id_year", "id_period", "id_organisation", "id_force", "id_kind_0"):
