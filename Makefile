@@ -6,6 +6,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The embedded broker of `make run`: the queue as files under var/celery, no
+# server needed. An exported CELERY_BROKER_URL (Redis) takes precedence.
+DEV_BROKER ?= filesystem://
+# BEAT=1 also runs Celery beat (reminders, expiry of lost report jobs) in the worker.
+BEAT ?=
 
 .PHONY: install setup run test lint worker beat messages clean
 
@@ -27,8 +32,10 @@ setup: install
 	$(BIN)/python manage.py load_statuses
 	$(BIN)/python manage.py seed_demo
 
+# The server and a Celery worker beside it; Ctrl-C stops both.
 run: setup
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(DEV_BROKER)} \
+		$(BIN)/python manage.py runall $(if $(BEAT),--beat) $(HOST):$(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -39,10 +46,13 @@ lint: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 worker: install
-	$(BIN)/celery -A fardplan worker --loglevel=info
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(DEV_BROKER)} \
+		$(BIN)/celery -A fardplan worker --loglevel=info
 
 beat: install
-	$(BIN)/celery -A fardplan beat --loglevel=info
+	mkdir -p var
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(DEV_BROKER)} \
+		$(BIN)/celery -A fardplan beat --loglevel=info --schedule=var/celerybeat-schedule
 
 messages: install
 	$(BIN)/python manage.py makemessages -l sv --ignore=.venv --ignore=var

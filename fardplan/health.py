@@ -61,7 +61,10 @@ def broker_status() -> str:
         else:
             from kombu import Connection
 
-            with Connection(url, connect_timeout=BROKER_TIMEOUT) as broker:
+            options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
+            with Connection(
+                url, connect_timeout=BROKER_TIMEOUT, transport_options=options
+            ) as broker:
                 broker.ensure_connection(max_retries=1)
     except Exception:
         logger.exception("Health check: the Celery broker does not answer")

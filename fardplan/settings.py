@@ -118,6 +118,13 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'fardplan.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The server and the worker of ``make run`` write to the same file: WAL
+    # lets readers go on while one writes, and a writer waits for the lock
+    # instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
+    DATABASES["default"]["OPTIONS"].setdefault("init_command", "PRAGMA journal_mode=WAL;")
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
@@ -167,8 +174,28 @@ STORAGES = {
 
 # Celery: a broker URL switches to real workers; without one tasks run
 # in-process, eagerly, and their errors propagate.
+#
+# ``make run`` (``manage.py runall``) sets CELERY_BROKER_URL=filesystem:// and
+# starts a worker beside the server: kombu's filesystem transport keeps the
+# queue as files under CELERY_FILESYSTEM_FOLDER (default var/celery), so no
+# broker server is needed. The default with nothing set stays eager, and so do
+# the tests.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_FILESYSTEM_FOLDER = Path(
+        env.str("CELERY_FILESYSTEM_FOLDER", default=str(VAR_DIR / "celery"))
+    )
+    # One folder for every queue: producer and worker read and write the same.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_FILESYSTEM_FOLDER / "queue"),
+        "data_folder_out": str(CELERY_FILESYSTEM_FOLDER / "queue"),
+        "control_folder": str(CELERY_FILESYSTEM_FOLDER / "control"),
+        "processed_folder": str(CELERY_FILESYSTEM_FOLDER / "processed"),
+        "store_processed": False,
+    }
+    for _folder in ("queue", "control", "processed"):
+        (CELERY_FILESYSTEM_FOLDER / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

@@ -164,3 +164,25 @@ def test_env_example_documents_every_variable():
     used |= set(re.findall(r'_required\("([A-Z_]+)"\)', source))
     assert used, "no variables found in settings"
     assert used <= documented, sorted(used - documented)
+
+
+def test_filesystem_broker_needs_no_server(tmp_path):
+    """`make run`'s broker: real workers, the queue as files under one folder."""
+    env = {"CELERY_BROKER_URL": "filesystem://", "CELERY_FILESYSTEM_FOLDER": str(tmp_path)}
+    code = (
+        "from django.conf import settings; from fardplan.health import broker_status; "
+        "o = settings.CELERY_BROKER_TRANSPORT_OPTIONS; "
+        "print(settings.CELERY_TASK_ALWAYS_EAGER, o['data_folder_in'] == o['data_folder_out'], "
+        "o['data_folder_in'], broker_status())"
+    )
+    result = _run_settings(env, "shell", "-v", "0", "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", str(tmp_path / "queue"), "ok"]
+    assert {p.name for p in tmp_path.iterdir()} == {"queue", "control", "processed"}
+
+
+def test_make_run_starts_the_server_with_a_worker():
+    makefile = (BASE / "Makefile").read_text(encoding="utf-8")
+    assert "DEV_BROKER ?= filesystem://" in makefile
+    assert "manage.py runall" in makefile
+    assert "runall" in get_commands()
