@@ -49,6 +49,11 @@ MANAGE = "followup.manage_periods"
 
 # ?fokusomrade=<id>: show one focus area of the matrix.
 FOCUS_AREA_PARAM = "fokusomrade"
+# ?organisation=<code>: one organisation's reports as a list (suits a phone).
+ORGANISATION_PARAM = "organisation"
+# In print, the matrix is split into tables of this many organisation columns,
+# each repeating the action column.
+PRINT_COLUMNS = 5
 
 
 # --- Labels: abbreviations for the columns and cells of the matrix -----------------------
@@ -168,12 +173,27 @@ class FocusAreaFilterForm(forms.Form):
     fokusomrade = forms.TypedChoiceField(
         label=_("Focus area"), required=False, coerce=int, empty_value=None
     )
+    organisation = forms.ChoiceField(
+        label=_("Organisation"),
+        required=False,
+        help_text=_("One organisation at a time, as a list: easier to read on a phone."),
+    )
 
-    def __init__(self, *args, focus_areas: list[FocusArea], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        focus_areas: list[FocusArea],
+        organisations: list[Organisation] = (),
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields[FOCUS_AREA_PARAM].choices = [
             ("", _("All focus areas")),
             *[(fa.pk, fa.title) for fa in focus_areas],
+        ]
+        self.fields[ORGANISATION_PARAM].choices = [
+            ("", _("All organisations (table)")),
+            *[(o.code, o.name) for o in organisations],
         ]
 
 
@@ -233,17 +253,27 @@ def period_matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
     period = _get_period(pk)
     wanted = _focus_area_id(request.GET.get(FOCUS_AREA_PARAM, ""))
     matrix = period_matrix(period=period, focus_area_id=wanted)
-    form = FocusAreaFilterForm(request.GET or None, focus_areas=matrix.focus_areas)
+    form = FocusAreaFilterForm(
+        request.GET or None,
+        focus_areas=matrix.focus_areas,
+        organisations=_period_organisations(period),
+    )
     status = 200
     groups: list[RowGroup] = []
     labels = _status_labels(matrix.statuses)
     columns = _columns(matrix.organisations)
     selected = None
+    selected_organisation = None
+    organisation_groups: list[tuple[FocusArea, list[tuple[Row, Cell]]]] = []
     if form.is_bound and not form.is_valid():
         status = 400
     else:
         groups = _row_groups(matrix.rows, columns, labels)
         selected = next((fa for fa in matrix.focus_areas if fa.pk == wanted), None)
+        code = form.cleaned_data.get(ORGANISATION_PARAM) if form.is_bound else None
+        if code:
+            selected_organisation = Organisation.objects.get(code=code)
+            organisation_groups = _organisation_groups(groups, columns, selected_organisation)
     submitted = sum(c.submitted for c in matrix.completion)
     total = sum(c.total for c in matrix.completion)
     context = {
@@ -261,8 +291,56 @@ def period_matrix_view(request: HttpRequest, pk: int) -> HttpResponse:
         "total": total,
         "total_percent": round(100 * submitted / total) if total else 0,
         "focus_area_param": FOCUS_AREA_PARAM,
+        "selected_organisation": selected_organisation,
+        "organisation_groups": organisation_groups,
+        "column_groups": _column_groups(columns),
     }
     return render(request, "followup/matrix.html", context, status=status)
+
+
+def _period_organisations(period: ReportingPeriod) -> list[Organisation]:
+    """The organisations that report in the period, districts first."""
+    organisations = Organisation.objects.filter(
+        pk__in=StatusReport.objects.filter(period=period).values("organisation_id")
+    )
+    return sorted(organisations, key=lambda o: (o.kind != Organisation.Kind.DISTRICT, o.name))
+
+
+def _organisation_groups(
+    groups: list[RowGroup], columns: list[Column], organisation: Organisation
+) -> list[tuple[FocusArea, list[tuple[Row, Cell]]]]:
+    """One organisation's column of the matrix: per focus area, the actions it
+    reports on, each with its cell."""
+    index = next((i for i, c in enumerate(columns) if c.organisation.pk == organisation.pk), None)
+    if index is None:
+        return []
+    built = []
+    for group in groups:
+        items = [(row, row.cells[index]) for row in group.rows if row.cells[index].report]
+        if items:
+            built.append((group.focus_area, items))
+    return built
+
+
+@dataclass
+class ColumnGroup:
+    columns: list[Column]
+    cells: str  # the slice of each row's cells, for the template's |slice
+    first: int
+    last: int
+
+
+def _column_groups(columns: list[Column]) -> list[ColumnGroup]:
+    """The organisation columns in groups of PRINT_COLUMNS, for print."""
+    return [
+        ColumnGroup(
+            columns[start : start + PRINT_COLUMNS],
+            f"{start}:{start + PRINT_COLUMNS}",
+            start + 1,
+            min(start + PRINT_COLUMNS, len(columns)),
+        )
+        for start in range(0, len(columns), PRINT_COLUMNS)
+    ]
 
 
 # --- Exports --------------------------------------------------------------------------

@@ -693,3 +693,33 @@ def test_xlsx_export_has_no_formula_cells(reported_period, reader, client_for):
     cells = [cell for row in sheet.iter_rows() for cell in row]
     assert any(cell.value == '=HYPERLINK("http://example.com")' for cell in cells)
     assert [cell.coordinate for cell in cells if cell.data_type == "f"] == []
+
+
+def test_matrix_one_organisation_at_a_time_and_the_print_tables(
+    small_period, bromma_reporter, reader, statuses, client_for
+):
+    done = statuses["genomford"]
+    bromma = _submit(_report(small_period, "bromma"), bromma_reporter, done)
+    client = client_for(reader)
+    url = reverse("followup:matrix", args=[small_period.pk])
+
+    # The whole matrix, and for print the same columns in tables of five, each
+    # with the action column; every organisation is in one of them.
+    response = client.get(url)
+    html = response.content.decode()
+    groups = response.context["column_groups"]
+    assert [len(g.columns) for g in groups] == [5, 5, 5]
+    assert html.count('<div class="print-matrix">') == 3
+    printed = [c.organisation.code for g in groups for c in g.columns]
+    assert printed == [c.organisation.code for c in response.context["columns"]]
+    assert html.count("Pågår…") == 0 and html.count("Ej påb…") == 0
+
+    # ?organisation=bromma: Bromma's reports as a list, no table.
+    response = client.get(url, {"organisation": "bromma"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="matrix"' not in html
+    assert reverse("followup:report", args=[bromma.pk]) in html
+    assert escape(done.name) in html
+    # An organisation that does not exist is a form error.
+    assert client.get(url, {"organisation": "nowhere"}).status_code == 400
