@@ -170,3 +170,24 @@ def install_triggers(
         elif connection.vendor == "postgresql":
             for statement in postgresql():
                 cursor.execute(statement)
+
+
+def pg_raise(marker: str) -> str:
+    """The PL/pgSQL statement that refuses a write with the given marker."""
+    return (
+        f"RAISE EXCEPTION USING MESSAGE = '{marker}', ERRCODE = 'integrity_constraint_violation';"
+    )
+
+
+def pg_trigger(table: str, body: str) -> list[str]:
+    """A row trigger on ``table`` (before INSERT, UPDATE and DELETE) that runs
+    ``body`` and otherwise lets the write through; (re)created idempotently."""
+    function = f"fardplan_lock_{table}"
+    return [
+        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{body}\n"
+        "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\nEND;\n$$",
+        f'DROP TRIGGER IF EXISTS "{function}" ON "{table}"',
+        f'CREATE TRIGGER "{function}" BEFORE INSERT OR UPDATE OR DELETE ON "{table}" '
+        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+    ]

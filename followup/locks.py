@@ -26,7 +26,15 @@ from django.core.exceptions import ValidationError
 from django.db import connections
 from django.utils.translation import gettext_lazy as _
 
-from fardplan.locks import ALL, install_triggers, postgres_lifted, register_marker, sqlite_lifted
+from fardplan.locks import (
+    ALL,
+    install_triggers,
+    pg_raise,
+    pg_trigger,
+    postgres_lifted,
+    register_marker,
+    sqlite_lifted,
+)
 
 from .models import PeriodClosedError, ReportingPeriod, StatusReport
 
@@ -128,43 +136,25 @@ def sqlite_statements() -> list[tuple[str, str]]:
     return statements
 
 
-def _raise_pg(marker: str) -> str:
-    return (
-        f"RAISE EXCEPTION USING MESSAGE = '{marker}', ERRCODE = 'integrity_constraint_violation';"
-    )
-
-
-def _pg_trigger(table: str, body: str) -> list[str]:
-    function = f"fardplan_lock_{table}"
-    return [
-        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN\n{body}\n"
-        "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\nEND;\n$$",
-        f'DROP TRIGGER IF EXISTS "{function}" ON "{table}"',
-        f'CREATE TRIGGER "{function}" BEFORE INSERT OR UPDATE OR DELETE ON "{table}" '
-        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
-    ]
-
-
 def postgresql_statements() -> list[str]:
     flush = postgres_lifted(ALL)
     period_body = (
         f"IF {flush} OR TG_OP = 'INSERT' THEN RETURN COALESCE(NEW, OLD); END IF;\n"
-        f"IF OLD.state = 'closed' THEN {_raise_pg(CLOSED_MARKER)} END IF;\n"
-        f"IF TG_OP = 'UPDATE' THEN IF NOT {_MOVE_ALLOWED} THEN {_raise_pg(STATE_MARKER)} "
+        f"IF OLD.state = 'closed' THEN {pg_raise(CLOSED_MARKER)} END IF;\n"
+        f"IF TG_OP = 'UPDATE' THEN IF NOT {_MOVE_ALLOWED} THEN {pg_raise(STATE_MARKER)} "
         "END IF; END IF;"
     )
     lifted = f"{flush} OR {postgres_lifted(REOPENING)}"
     report_body = (
         f"IF {lifted} THEN RETURN COALESCE(NEW, OLD); END IF;\n"
         f"IF TG_OP = 'INSERT' THEN IF {_REPORT_LOCKED['insert']} THEN "
-        f"{_raise_pg(CLOSED_MARKER)} END IF; END IF;\n"
+        f"{pg_raise(CLOSED_MARKER)} END IF; END IF;\n"
         f"IF TG_OP = 'UPDATE' THEN IF {_REPORT_LOCKED['update']} THEN "
-        f"{_raise_pg(CLOSED_MARKER)} END IF; END IF;\n"
+        f"{pg_raise(CLOSED_MARKER)} END IF; END IF;\n"
         f"IF TG_OP = 'DELETE' THEN IF {_REPORT_LOCKED['delete']} THEN "
-        f"{_raise_pg(CLOSED_MARKER)} END IF; END IF;"
+        f"{pg_raise(CLOSED_MARKER)} END IF; END IF;"
     )
-    return _pg_trigger(PERIOD, period_body) + _pg_trigger(REPORT, report_body)
+    return pg_trigger(PERIOD, period_body) + pg_trigger(REPORT, report_body)
 
 
 def install(sender=None, *, using: str = "default", **kwargs) -> None:

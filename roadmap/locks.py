@@ -22,7 +22,15 @@ for why.
 
 from django.db import connections
 
-from fardplan.locks import ALL, install_triggers, postgres_lifted, register_marker, sqlite_lifted
+from fardplan.locks import (
+    ALL,
+    install_triggers,
+    pg_raise,
+    pg_trigger,
+    postgres_lifted,
+    register_marker,
+    sqlite_lifted,
+)
 
 from .models import (
     LOCKED_STATUSES,
@@ -157,21 +165,7 @@ def sqlite_statements() -> list[tuple[str, str]]:
     return statements
 
 
-_RAISE_PG = (
-    f"RAISE EXCEPTION USING MESSAGE = '{MARKER}', ERRCODE = 'integrity_constraint_violation';"
-)
-
-
-def _pg_trigger(table: str, body: str) -> list[str]:
-    function = f"fardplan_lock_{table}"
-    return [
-        f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN\n{body}\n"
-        "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\nEND;\n$$",
-        f'DROP TRIGGER IF EXISTS "{function}" ON "{table}"',
-        f'CREATE TRIGGER "{function}" BEFORE INSERT OR UPDATE OR DELETE ON "{table}" '
-        f"FOR EACH ROW EXECUTE FUNCTION {function}()",
-    ]
+_RAISE_PG = pg_raise(MARKER)
 
 
 def postgresql_statements() -> list[str]:
@@ -183,7 +177,7 @@ def postgresql_statements() -> list[str]:
             f"IF TG_OP <> 'INSERT' THEN IF {locked('OLD')} THEN {_RAISE_PG} END IF; END IF;\n"
             f"IF TG_OP <> 'DELETE' THEN IF {locked('NEW')} THEN {_RAISE_PG} END IF; END IF;"
         )
-        statements += _pg_trigger(table, body)
+        statements += pg_trigger(table, body)
     exempt = "ARRAY['status', 'updated_at', 'version']"
     body = (
         f"IF {lifted} OR TG_OP = 'INSERT' THEN RETURN COALESCE(NEW, OLD); END IF;\n"
@@ -193,7 +187,7 @@ def postgresql_statements() -> list[str]:
         f"(to_jsonb(OLD) - {exempt}) IS DISTINCT FROM (to_jsonb(NEW) - {exempt}) "
         f"THEN {_RAISE_PG} END IF;"
     )
-    statements += _pg_trigger(REVISION, body)
+    statements += pg_trigger(REVISION, body)
     return statements
 
 
