@@ -100,6 +100,7 @@ def test_every_page_reflows_at_320_px(
         f"/uppfoljning/perioder/{small_open_period.pk}/",
         f"/uppfoljning/rapporter/{report.pk}/",
         "/uppfoljning/pdf/",
+        reverse("work_overview"),
         reverse("admin:followup_reportingperiod_changelist"),
     ]:
         _assert_reflows(page, axe_check, f"{base}{url}")
