@@ -16,6 +16,20 @@ from roadmap.selectors import next_steps_with_due_year
 from .models import ReportingPeriod, ReportJob, Status, StatusReport
 
 
+def organisations_reporting() -> QuerySet[Organisation]:
+    """The organisations that report on the roadmap's actions: the district
+    committees and every organisation with status reports. Outside bodies
+    never report. (Here, not in roadmap: the roadmap knows nothing of the
+    follow-up.)"""
+    return (
+        Organisation.objects.filter(
+            Q(kind=Organisation.Kind.DISTRICT) | Q(status_reports__isnull=False)
+        )
+        .exclude(kind=Organisation.Kind.EXTERNAL)
+        .distinct()
+    )
+
+
 def previous_reports(reports: Iterable[StatusReport]) -> dict[int, StatusReport]:
     """For each report, the same organisation's submitted report on the same
     action (by lineage) in the latest earlier period. Two queries."""

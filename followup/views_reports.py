@@ -58,7 +58,7 @@ from roadmap.models import Organisation
 
 from .models import ReportingPeriod, ReportJob
 from .reports.params import report_request_clean
-from .selectors import report_jobs_visible_to
+from .selectors import organisations_reporting, report_jobs_visible_to
 from .services import (
     report_file_intact,
     report_job_as_shown,
@@ -201,7 +201,7 @@ def _request_form(user, data=None) -> ReportRequestForm | None:
     if user.has_perm(REQUEST):
         # Only organisations that report: never an outside body such as
         # Socialstyrelsen, which has no period report to request.
-        organisations = list(Organisation.objects.reporting().order_by("name"))
+        organisations = list(organisations_reporting().order_by("name"))
     else:
         organisations = list(user.organisations.order_by("name"))
     periods = list(ReportingPeriod.objects.exclude(state=ReportingPeriod.State.PLANNED))

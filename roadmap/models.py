@@ -74,16 +74,6 @@ class OrganisationQuerySet(models.QuerySet["Organisation"]):
             | Q(kind=Organisation.Kind.COMMITTEE, code__in=DECIDING_COMMITTEES)
         )
 
-    def reporting(self) -> "OrganisationQuerySet":
-        """The organisations that report on the roadmap's actions: the
-        district committees and every organisation with status reports.
-        Outside bodies never report."""
-        return (
-            self.filter(Q(kind=Organisation.Kind.DISTRICT) | Q(status_reports__isnull=False))
-            .exclude(kind=Organisation.Kind.EXTERNAL)
-            .distinct()
-        )
-
 
 # The committees (by code) that may adopt the roadmap besides the council and
 # the executive board: äldrenämnden, which is responsible for elderly care.

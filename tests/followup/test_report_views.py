@@ -22,7 +22,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext
 
 from followup.models import ReportJob, StatusReport
-from followup.selectors import report_jobs_visible_to
+from followup.selectors import organisations_reporting, report_jobs_visible_to
 from followup.tasks import expire_report_jobs
 from roadmap.models import Organisation
 from tests.helpers import ALL_WHO, parse_html
@@ -244,7 +244,7 @@ def test_editor_sees_every_kind_year_period_and_organisation(
     assert _option_values(content, "year") == ["2030"]
     assert _option_values(content, "period") == ["2030-T1"]
     # Every organisation that reports; outside bodies do not (admin2, point 3).
-    assert len(_option_values(content, "organisation")) == Organisation.objects.reporting().count()
+    assert len(_option_values(content, "organisation")) == organisations_reporting().count()
     assert _selected(html, "input", name="force", type="checkbox")
     # Every field has its label; the kind is a fieldset with a legend.
     for field in ("id_year", "id_period", "id_organisation", "id_force", "id_kind_0"):

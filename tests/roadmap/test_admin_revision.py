@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext
 
+from followup.selectors import organisations_reporting
 from roadmap.admin import RETIRE_HELP, RevisionListFilter, YearLabelledFilter
 from roadmap.forms import ApproveForm
 from roadmap.models import (
@@ -217,7 +218,7 @@ def test_the_report_form_offers_only_organisations_that_report(small_roadmap, ed
     codes = {value for value, _label in form.fields["organisation"].widget.choices if value}
     assert {"socialstyrelsen", "skr", "ivo", "region-stockholm", "micasa"}.isdisjoint(codes)
     assert {"bromma", "farsta", "aldrenamnden", "ks"} <= codes
-    assert codes == set(Organisation.objects.reporting().values_list("code", flat=True))
+    assert codes == set(organisations_reporting().values_list("code", flat=True))
 
 
 # --- 5. The title corrected at approval ----------------------------------------------

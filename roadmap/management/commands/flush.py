@@ -1,8 +1,8 @@
 """Django's ``flush``, with the database gate lifted while it empties the tables.
 
 On SQLite a flush is ``DELETE FROM`` every table, which the lock triggers
-(``roadmap/locks.py``, ``followup/locks.py``) would refuse for approved
-revisions and closed periods; the tests of transactional databases end with a
+(each app's ``locks.py``) would refuse for approved revisions and closed
+periods; the tests of transactional databases end with a
 flush. Emptying the whole database is not a change to a locked row, so the
 ``all`` lock (which lifts every lock, see ``fardplan/locks.py``) is lifted
 for the duration. On PostgreSQL a flush is ``TRUNCATE``, which fires no row
