@@ -221,3 +221,18 @@ def test_print_hides_the_navigation_and_shows_every_organisation(
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.pdf(path=str(SHOTS / "matrix-print.pdf"), format="A4", landscape=True)
     _shot(page, "matrix-print.png")
+
+
+def test_the_reporter_page_reflows_on_the_demo_data(
+    browser_page, login, axe_check, live_server, roadmap_2021, editor, bromma_reporter
+):
+    """The demo data, as `make run` has it: several periods in the period
+    picker (long option names) and the 2021 roadmap's long Swedish compounds
+    ("arbetsmiljöuppgiftsfördelning"), which a fieldset would not wrap."""
+    from followup.demo import demo_followup_build
+
+    demo_followup_build(actor=editor)
+    page = browser_page
+    page.set_viewport_size(PHONE)
+    login(page, bromma_reporter)
+    _assert_reflows(page, axe_check, f"{live_server.url}/uppfoljning/mina-rapporter/")
