@@ -104,3 +104,33 @@ def pdf_pages(pdf: bytes) -> list[str]:
 
 def pdf_text(pdf: bytes) -> str:
     return " ".join(pdf_pages(pdf))
+
+
+# --- The database gate (fardplan/locks.py) ----------------------------------------------
+
+
+def installed_triggers() -> set[tuple[str, str]]:
+    """(table, trigger name) of the lock triggers in the test database."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute(
+                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
+                "WHERE NOT tgisinternal AND tgname LIKE 'fardplan_lock_%%'"
+            )
+        return {(table.strip('"'), name) for table, name in cursor.fetchall()}
+
+
+def refused_sql(statement: str, params=(), *, marker: str):
+    """Run raw SQL that the gate must refuse with ``marker``; the test's
+    transaction goes on. Returns the database error."""
+    import pytest
+    from django.db import IntegrityError, connection, transaction
+
+    with pytest.raises(IntegrityError) as excinfo, transaction.atomic(), connection.cursor() as c:
+        c.execute(statement, params)
+    assert marker in str(excinfo.value)
+    return excinfo.value

@@ -27,30 +27,20 @@ from followup.services import (
     status_report_reopen,
     status_report_save,
 )
-from tests.helpers import change_form_data, history_form_data, parse_html
+from tests.helpers import (
+    change_form_data,
+    history_form_data,
+    installed_triggers,
+    parse_html,
+    refused_sql,
+)
 
 SAVE_BUTTONS = {"_save", "_continue", "_addanother", "_saveasnew"}
 CLOSED = "fardplan:closed-period"
 
 
-def installed_triggers() -> set[tuple[str, str]]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute(
-                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
-                "WHERE NOT tgisinternal AND tgname LIKE 'fardplan_lock_%%'"
-            )
-        return {(table.strip('"'), name) for table, name in cursor.fetchall()}
-
-
 def refused(statement, params=(), marker=CLOSED) -> IntegrityError:
-    """Run raw SQL that the gate must refuse; the test's transaction goes on."""
-    with pytest.raises(IntegrityError) as excinfo, transaction.atomic(), connection.cursor() as c:
-        c.execute(statement, params)
-    assert marker in str(excinfo.value)
-    return excinfo.value
+    return refused_sql(statement, params, marker=marker)
 
 
 def snapshot(period: ReportingPeriod) -> dict:

@@ -33,7 +33,13 @@ from roadmap.models import (
 )
 from roadmap.services import revision_approve, revision_return, revision_submit
 from tests.factories import NextStepFactory
-from tests.helpers import change_form_data, history_form_data, parse_html
+from tests.helpers import (
+    change_form_data,
+    history_form_data,
+    installed_triggers,
+    parse_html,
+    refused_sql,
+)
 
 CONTENT = [FocusArea, Need, NationalInitiative, CityAction, NextStep]
 CONTENT_IDS = [m.__name__ for m in CONTENT]
@@ -53,24 +59,8 @@ MISSING_VERSION = (
 SAVE_BUTTONS = {"_save", "_continue", "_addanother", "_saveasnew"}
 
 
-def installed_triggers() -> set[tuple[str, str]]:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute(
-                "SELECT tgrelid::regclass::text, tgname FROM pg_trigger "
-                "WHERE NOT tgisinternal AND tgname LIKE 'fardplan_lock_%%'"
-            )
-        return {(table.strip('"'), name) for table, name in cursor.fetchall()}
-
-
 def refused(statement, params=()) -> IntegrityError:
-    """Run raw SQL that the gate must refuse; the test's transaction goes on."""
-    with pytest.raises(IntegrityError) as excinfo, transaction.atomic(), connection.cursor() as c:
-        c.execute(statement, params)
-    assert "fardplan:locked-revision" in str(excinfo.value)
-    return excinfo.value
+    return refused_sql(statement, params, marker="fardplan:locked-revision")
 
 
 def snapshot(revision: Revision) -> dict:
