@@ -3,6 +3,7 @@ can check, on the catalogue (locale/sv/LC_MESSAGES/django.po), the compiled
 catalogue (django.mo) and the templates."""
 
 import ast
+import datetime
 import gettext as gettext_module
 import re
 import shutil
@@ -12,7 +13,10 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.template import Context, Template
 from django.test import override_settings
+from django.utils import timezone
+from django.utils.formats import date_format
 
 ROOT = Path(settings.BASE_DIR)
 PO = ROOT / "locale" / "sv" / "LC_MESSAGES" / "django.po"
@@ -313,3 +317,16 @@ def test_templates_show_dates_as_swedish_text_and_iso_only_to_machines():
             wrong.append(f"{name}: date:{fmt!r}")
     assert seen > 20
     assert wrong == [], "dates for people: DATE_FORMAT or DATETIME_FORMAT (docs/sprakguide.md)"
+
+
+# --- Dates and times -------------------------------------------------------------------------
+
+
+def test_dates_and_times_read_as_swedish_text():
+    moment = timezone.make_aware(datetime.datetime(2022, 5, 10, 14, 30))
+    assert date_format(moment.date()) == "10 maj 2022"
+    assert date_format(timezone.localtime(moment), "DATETIME_FORMAT") == "10 maj 2022 kl. 14.30"
+    rendered = Template(
+        '{{ m|date:"DATETIME_FORMAT" }} · {{ m|date:"DATE_FORMAT" }} · {{ m|date:"c" }}'
+    ).render(Context({"m": timezone.localtime(moment)}))
+    assert rendered == "10 maj 2022 kl. 14.30 · 10 maj 2022 · 2022-05-10T14:30:00+02:00"
