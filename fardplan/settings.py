@@ -153,6 +153,8 @@ TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# "10 maj 2022 kl. 14.30": the dates and times of docs/sprakguide.md.
+FORMAT_MODULE_PATH = ["fardplan.formats"]
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
 # Static files are served by the app itself (whitenoise); no CDN.

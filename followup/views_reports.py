@@ -73,8 +73,9 @@ REQUEST = "followup.request_reports"
 # The list shows this many of the latest jobs the user may see.
 LIST_LIMIT = 50
 
-# How the job page shows a time (the JSON gives the same text to the script).
-TIME_FORMAT = "j F Y, H:i"
+# How the job page shows a time (the JSON gives the same text to the script):
+# "10 maj 2022 kl. 14.30" (fardplan/formats/sv/formats.py).
+TIME_FORMAT = "DATETIME_FORMAT"
 
 
 # --- Who may do what --------------------------------------------------------------------

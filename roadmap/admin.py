@@ -40,7 +40,9 @@ from .models import (
 )
 from .services import positions_make_room, revision_submit
 
-admin.site.site_header = _("Roadmap for elderly care: administration")
+# The admin carries the site's name (templates/admin/base_site.html shows it,
+# linking back to the site) and its colours (static/css/admin.css).
+admin.site.site_header = _("Roadmap for elderly care")
 admin.site.site_title = _("Roadmap administration")
 admin.site.index_title = _("Administration")
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from roadmap.models import Organisation, Revision
@@ -331,7 +332,8 @@ _REPORT_FIELDS = (
 
 
 def _date(value: datetime.datetime | None) -> str:
-    return timezone.localtime(value).date().isoformat() if value else ""
+    """The day of a moment, as text is written: "10 maj 2022"."""
+    return date_format(timezone.localtime(value).date()) if value else ""
 
 
 def _decision(revision: Revision) -> str:
@@ -339,7 +341,7 @@ def _decision(revision: Revision) -> str:
     if revision.decision_body_id:
         parts.append(revision.decision_body.name)
     if revision.decision_date:
-        parts.append(revision.decision_date.isoformat())
+        parts.append(date_format(revision.decision_date))
     if revision.decision_paragraph:
         parts.append(revision.decision_paragraph)
     return ", ".join(parts)
@@ -570,7 +572,7 @@ def period_report_data(
         header=header,
         period=period.label,
         period_state=period.get_state_display(),
-        deadline=period.deadline.isoformat(),
+        deadline=date_format(period.deadline),
         organisation=organisation.name if organisation else "",
         statuses=legend,
         totals=_distribution([r.status for r in all_reports], [*legend, missing]),

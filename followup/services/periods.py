@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -133,7 +134,7 @@ def period_close(
         if today <= period.deadline:
             raise ValidationError(
                 _("The period can be closed after its deadline, %(deadline)s.")
-                % {"deadline": period.deadline.isoformat()},
+                % {"deadline": date_format(period.deadline)},
                 code="before_deadline",
             )
         period.state = ReportingPeriod.State.CLOSED

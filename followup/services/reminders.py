@@ -8,6 +8,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -57,7 +58,7 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
                     )
                     send_mail(
                         subject=_("Reminder: %(period)s, deadline %(deadline)s")
-                        % {"period": period.label, "deadline": period.deadline.isoformat()},
+                        % {"period": period.label, "deadline": date_format(period.deadline)},
                         message=ngettext(
                             "You have %(count)s unsubmitted status report in %(period)s. "
                             "The deadline is %(deadline)s. Report under “My reports”.",
@@ -68,7 +69,7 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
                         % {
                             "count": count,
                             "period": period.label,
-                            "deadline": period.deadline.isoformat(),
+                            "deadline": date_format(period.deadline),
                         },
                         from_email=settings.DEFAULT_FROM_EMAIL,
                         recipient_list=[user.email],

@@ -15,6 +15,7 @@ from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -202,7 +203,7 @@ def _render_job(job: ReportJob) -> ReportJob:
                 progress=_(
                     "The data has not changed since the report of %(date)s: its file is reused."
                 )
-                % {"date": timezone.localtime(earlier.finished_at).strftime("%Y-%m-%d %H:%M")},
+                % {"date": date_format(timezone.localtime(earlier.finished_at), "DATETIME_FORMAT")},
                 finished_at=timezone.now(),
             )
             return job

@@ -59,8 +59,10 @@ def test_only_an_approved_revision_is_followed_up(draft_2022, statuses, editor):
 
 
 def test_closing_before_the_deadline_is_refused(t1, editor):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as refused:
         period_close(period=t1, actor=editor, today=DEADLINE)
+    # The deadline as Swedish text (docs/sprakguide.md), not 2022-05-10.
+    assert refused.value.messages == ["Perioden kan stängas först efter sista dagen, 10 maj 2022."]
     t1.refresh_from_db()
     assert t1.state == ReportingPeriod.State.OPEN
 

@@ -62,7 +62,7 @@ def test_annual_and_citywide_reports(small_period, tmp_path):
         (["--kind", "citywide", "--period", "2031-T1"], "Det finns ingen rapportperiod 2031-T1"),
         (
             ["--kind", "period", "--period", "2030-T1", "--organisation", "Narnia"],
-            "Det finns ingen nämnd eller organisation som heter ”Narnia”",
+            "Det finns ingen nämnd som heter ”Narnia”",
         ),
         (
             ["--kind", "period", "--period", "2030-T1", "--organisation", "Socialnämnden"],

@@ -247,7 +247,7 @@ def test_periods_newest_first_with_state_and_completion(
     total = StatusReport.objects.filter(period=small_period).count()
     assert total == 15
     done = escape(gettext("%(submitted)s of %(total)s") % {"submitted": 1, "total": total})
-    assert f"{done} (7 %)" in html
+    assert f"{done} (7&nbsp;%)" in html  # a non-breaking space before %
     # Only editors are pointed to the admin, where periods are created, opened, closed.
     admin_add = reverse("admin:followup_reportingperiod_add")
     assert admin_add not in html

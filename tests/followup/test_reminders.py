@@ -10,6 +10,11 @@ from followup.models import ReminderLog, StatusReport
 from followup.services import reminders_send
 from followup.tasks import send_reminders
 
+SWEDISH_MONTHS = (
+    *("januari", "februari", "mars", "april", "maj", "juni"),
+    *("juli", "augusti", "september", "oktober", "november", "december"),
+)
+
 
 @pytest.fixture
 def with_emails(bromma_reporter, farsta_reporter, editor):
@@ -39,7 +44,11 @@ def test_reporters_with_open_reports_get_one_reminder(make_period, with_emails, 
     bromma_mail = next(m for m in mail.outbox if m.to == ["cecilia@example.org"])
     count = StatusReport.objects.filter(period=period, organisation__code="bromma").count()
     assert str(count) in bromma_mail.body
-    assert period.deadline.isoformat() in bromma_mail.subject
+    # The deadline as Swedish text is written (docs/sprakguide.md), not ISO.
+    deadline = f"{period.deadline.day} {SWEDISH_MONTHS[period.deadline.month - 1]}"
+    deadline += f" {period.deadline.year}"
+    assert deadline in bromma_mail.subject and deadline in bromma_mail.body
+    assert period.deadline.isoformat() not in bromma_mail.subject + bromma_mail.body
     # The editor reports for äldrenämnden but has no reporter role: no e-mail.
     assert "alice@example.org" not in recipients
 

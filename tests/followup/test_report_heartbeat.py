@@ -45,7 +45,8 @@ def test_a_silent_job_is_lost_and_a_beating_one_is_not(editor, settings):
         fresh.pk: "running",
     }
     message = report_job_as_shown(lost).error
-    assert message.startswith("Framtagningen avbröts") and "Beställ rapporten igen" in message
+    assert message.startswith("Rapporten kunde inte skapas klart")
+    assert "Beställ rapporten igen" in message
 
     assert report_jobs_expire() == 2
     states = dict(ReportJob.objects.values_list("pk", "state"))

@@ -154,7 +154,7 @@ def test_killed_worker_job_ends_failed_with_a_readable_message(
     job.refresh_from_db()
     assert job.state == ReportJob.State.FAILED
     assert job.error == shown_error
-    assert job.error.startswith("Framtagningen avbröts"), job.error
+    assert job.error.startswith("Rapporten kunde inte skapas klart"), job.error
     assert "Beställ rapporten igen" in job.error
     assert not job.file and job.finished_at is not None
     assert elapsed < HEARTBEAT_TIMEOUT + 10

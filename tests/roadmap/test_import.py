@@ -208,7 +208,7 @@ def test_unknown_organisation_is_refused(document_2022, tmp_path):
 
     messages = _refused(_write(tmp_path, document_2022))
 
-    assert messages == ["Beslutet: okänd ansvarig nämnd eller organisation ”okand-namnd”."]
+    assert messages == ["Beslutet: okänd ansvarig organisation ”okand-namnd”."]
     assert _row_counts() == before
 
 

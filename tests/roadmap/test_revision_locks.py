@@ -394,7 +394,7 @@ def test_a_change_form_without_its_version_is_a_conflict(draft_2022, editor, cli
     assert response.context["adminform"].form.non_field_errors()
     with translation.override("sv"):
         message = gettext(MISSING_VERSION)
-    assert message.startswith("Formuläret skickades utan versionen")
+    assert message.startswith("Formuläret skickades utan uppgift om när posten")
     assert escape(message) in response.content.decode()
     assert client.post(url, second).status_code == 200
     step.refresh_from_db()

@@ -1,0 +1,1 @@
+"""Date and time formats of the Swedish user interface (see docs/sprakguide.md)."""
