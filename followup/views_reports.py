@@ -21,9 +21,9 @@ The request form is only a way to enter the values: what they mean is checked
 by ``report_request_clean`` and who may ask for it by ``report_may_request``,
 the same checks the ``ils_report`` command and the task make. An invalid request
 comes back (400) with the errors beside the fields, in a summary at the top, and
-the user's entries kept; a request the user may not make is refused (403) and
-creates nothing and says why. A valid one creates the job (or finds an identical one that is
-still pending) and redirects to the job's page, which follows the rendering
+the user's entries kept; a request the user may not make is refused (403),
+says why and creates nothing. A valid one creates the job (or finds an identical
+one that is still pending) and redirects to the job's page, which follows the rendering
 without a reload (``static/js/report_jobs.js`` polls ``status.json``) and has a
 plain "Update" link for browsers without JavaScript.
 

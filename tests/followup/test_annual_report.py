@@ -115,10 +115,14 @@ def test_closing_the_annual_period_in_the_admin_queues_the_report(vb_period, edi
     )
     assert response.status_code == 200
     said = [str(m) for m in response.context["messages"]]
-    assert gettext(
-        "The annual follow-up report %(year)s is being made. "
-        "It will be under Reports when it is ready."
-    ) % {"year": YEAR} in said
+    assert (
+        gettext(
+            "The annual follow-up report %(year)s is being made. "
+            "It will be under Reports when it is ready."
+        )
+        % {"year": YEAR}
+        in said
+    )
     vb_period.refresh_from_db()
     assert vb_period.is_closed
     assert _annual_jobs().get().parameters == {"year": YEAR}
@@ -314,3 +318,25 @@ def test_the_panel_shows_the_latest_year_and_offers_the_latest_closed_year(
     assert annual_report_panel().latest == newer
     newer.file.storage.delete(newer.file.name)
     assert annual_report_panel().latest == done
+
+
+# --- The demo data ---------------------------------------------------------------------------
+
+
+def test_the_demo_leaves_the_annual_report_on_the_reports_page(
+    roadmap_2021, statuses, editor, reader, client_for, django_capture_on_commit_callbacks, fake_pdf
+):
+    """seed_demo closes 2022-VB: its annual report is queued once the demo is
+    committed, and rendered (here eagerly, under `make run` by the worker)."""
+    from followup.demo import DEMO_YEAR, demo_followup_build
+
+    with django_capture_on_commit_callbacks(execute=True):
+        demo_followup_build(actor=editor, today=datetime.date(2026, 11, 22))
+    job = _annual_jobs().get()
+    assert (job.parameters, job.state) == ({"year": DEMO_YEAR}, ReportJob.State.DONE)
+    content = client_for(reader).get(REPORTS).content.decode()
+    panel = content[content.index('class="annual-latest"') : content.index("report-request")]
+    assert reverse("followup:report_job_file", args=[job.pk]) in panel
+    # The year offered for a fresh report is the demo's closed year, not this year's.
+    button = gettext("Request a fresh annual follow-up for %(year)s") % {"year": DEMO_YEAR}
+    assert escape(button) in panel
