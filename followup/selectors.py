@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -75,16 +77,6 @@ def statuses_active() -> list[Status]:
     return list(Status.objects.filter(is_active=True))
 
 
-def period_open_for(user: AbstractBaseUser) -> ReportingPeriod | None:
-    """The open period the user reports in (the latest one if several)."""
-    periods = sorted(
-        ReportingPeriod.objects.open().select_related("revision"),
-        key=ReportingPeriod.sort_key,
-        reverse=True,
-    )
-    return periods[0] if periods else None
-
-
 def _report_queryset() -> QuerySet[StatusReport]:
     return StatusReport.objects.select_related(
         "organisation",
@@ -137,29 +129,294 @@ def group_reports(reports: list[StatusReport]) -> list[FocusAreaGroup]:
     return list(groups.values())
 
 
+# --- The reporter page ("Mina rapporter") --------------------------------------------
+
+# The views of the reporter page: what is left to do (the default), every row,
+# the rows whose status changed since the previous period, the rows with problems.
+SHOW_TODO, SHOW_ALL, SHOW_CHANGED, SHOW_PROBLEMS = "todo", "all", "changed", "problems"
+REPORTER_VIEWS = (SHOW_TODO, SHOW_ALL, SHOW_CHANGED, SHOW_PROBLEMS)
+
+
+@dataclass
+class ReporterPeriod:
+    """An open period with the user's own reports in it."""
+
+    period: ReportingPeriod
+    total: int
+    done: int
+
+    @property
+    def left(self) -> int:
+        return self.total - self.done
+
+
+def reporter_periods(user: AbstractBaseUser) -> list[ReporterPeriod]:
+    """The open periods, the nearest deadline first, each with how many of the
+    user's organisations' reports it holds and how many are submitted. One query."""
+    periods = (
+        ReportingPeriod.objects.open()
+        .select_related("revision")
+        .annotate(
+            mine_total=Count("reports", filter=Q(reports__organisation__members=user)),
+            mine_done=Count(
+                "reports",
+                filter=Q(
+                    reports__organisation__members=user,
+                    reports__state=StatusReport.State.SUBMITTED,
+                ),
+            ),
+        )
+        .order_by("deadline", "year", "kind")
+    )
+    return [ReporterPeriod(period=p, total=p.mine_total, done=p.mine_done) for p in periods]
+
+
+def reporter_default_period(periods: list[ReporterPeriod]) -> ReporterPeriod | None:
+    """The open period with the nearest deadline that still has reports left;
+    if none has, the one with the nearest deadline."""
+    for candidate in periods:
+        if candidate.left:
+            return candidate
+    return periods[0] if periods else None
+
+
+def period_open_for(user: AbstractBaseUser) -> ReportingPeriod | None:
+    """The open period the user's work is in (see ``reporter_default_period``)."""
+    chosen = reporter_default_period(reporter_periods(user))
+    return chosen.period if chosen else None
+
+
+@dataclass
+class AreaProgress:
+    """One focus area on the reporter page: the user's reports in it, how many
+    are submitted, how many the current view shows and on which page they start."""
+
+    focus_area: FocusArea
+    total: int = 0
+    done: int = 0
+    shown: int = 0
+    first_page: int | None = None
+
+    @property
+    def left(self) -> int:
+        return self.total - self.done
+
+
+@dataclass(frozen=True)
+class _Row:
+    """A report reduced to what the counts, the views and the order need."""
+
+    pk: int
+    submitted: bool
+    reopened: bool
+    status_id: int | None
+    previous_status_id: int | None
+    has_previous: bool
+    focus_area_id: int
+    order: tuple
+
+
 @dataclass
 class ReporterPage:
     period: ReportingPeriod
-    reports: list[StatusReport]
-    previous: dict[int, StatusReport]
-    groups: list[FocusAreaGroup]
-    done: int
-    total: int
+    reports: list[StatusReport]  # the rows shown, in the roadmap's order
+    previous: dict[int, StatusReport]  # report pk → the previous period's report
+    groups: list[FocusAreaGroup]  # the rows shown, grouped
+    done: int  # the user's submitted reports in the period
+    total: int  # the user's reports in the period
+    show: str = SHOW_TODO
+    counts: dict[str, int] = field(default_factory=dict)  # view → rows it holds
+    areas: list[AreaProgress] = field(default_factory=list)
+    page_number: int = 1
+    page_count: int = 1
+    shown_total: int = 0  # rows in the current view, over all pages
+
+    @property
+    def left(self) -> int:
+        return self.total - self.done
 
 
-def reporter_page(*, user: AbstractBaseUser, period: ReportingPeriod) -> ReporterPage:
-    """All the obligations of the user's organisations in the period."""
-    reports = list(
-        _report_queryset().filter(period=period, organisation__in=user.organisations.all())
+def _light_rows(
+    user: AbstractBaseUser, period: ReportingPeriod, previous: dict[tuple[int, Any], tuple]
+) -> list[_Row]:
+    """Every report of the user's organisations in the period, reduced, with
+    its previous period's status (from ``previous``). One query."""
+    values = StatusReport.objects.filter(
+        period=period, organisation__in=user.organisations.all()
+    ).values_list(
+        "pk",
+        "state",
+        "reopened",
+        "status_id",
+        "organisation_id",
+        "lineage_id",
+        "organisation__name",
+        "next_step_id",
+        "next_step__need__focus_area_id",
+        "next_step__need__focus_area__position",
+        "next_step__need__position",
+        "next_step__position",
+        "city_action__need__focus_area_id",
+        "city_action__need__focus_area__position",
+        "city_action__need__position",
+        "city_action__position",
     )
-    previous = previous_reports(reports)
+    rows = []
+    for (
+        pk,
+        state,
+        reopened,
+        status_id,
+        organisation_id,
+        lineage_id,
+        organisation_name,
+        next_step_id,
+        ns_area,
+        ns_area_pos,
+        ns_need_pos,
+        ns_pos,
+        ca_area,
+        ca_area_pos,
+        ca_need_pos,
+        ca_pos,
+    ) in values:
+        if next_step_id:
+            area, order = ns_area, (ns_area_pos, ns_need_pos, 0, ns_pos, organisation_name)
+        else:
+            area, order = ca_area, (ca_area_pos, ca_need_pos, 1, ca_pos, organisation_name)
+        key = (organisation_id, lineage_id)
+        rows.append(
+            _Row(
+                pk=pk,
+                submitted=state == StatusReport.State.SUBMITTED,
+                reopened=reopened,
+                status_id=status_id,
+                previous_status_id=previous.get(key, (None, None))[1],
+                has_previous=key in previous,
+                focus_area_id=area,
+                order=(*order, pk),
+            )
+        )
+    rows.sort(key=lambda row: row.order)
+    return rows
+
+
+def _previous_statuses(
+    user: AbstractBaseUser, period: ReportingPeriod
+) -> dict[tuple[int, Any], tuple[int, int | None]]:
+    """(organisation, lineage) → (pk, status) of the user's organisations'
+    submitted report in the latest earlier period, as ``previous_reports``
+    chooses it. Two queries."""
+    earlier = [
+        p
+        for p in ReportingPeriod.objects.exclude(pk=period.pk).exclude(
+            state=ReportingPeriod.State.PLANNED
+        )
+        if p.sort_key() < period.sort_key()
+    ]
+    if not earlier:
+        return {}
+    rank = {
+        p.pk: i for i, p in enumerate(sorted(earlier, key=ReportingPeriod.sort_key, reverse=True))
+    }
+    best: dict[tuple[int, Any], tuple[int, int, int | None]] = {}
+    candidates = (
+        StatusReport.objects.submitted()
+        .filter(period_id__in=rank, organisation__in=user.organisations.all())
+        .values_list("organisation_id", "lineage_id", "period_id", "pk", "status_id")
+    )
+    for organisation_id, lineage_id, period_id, pk, status_id in candidates:
+        key = (organisation_id, lineage_id)
+        if key not in best or rank[period_id] < best[key][0]:
+            best[key] = (rank[period_id], pk, status_id)
+    return {key: (pk, status_id) for key, (_rank, pk, status_id) in best.items()}
+
+
+def _in_view(row: _Row, show: str, problems: set[int]) -> bool:
+    if show == SHOW_TODO:
+        # A reopened report waits for its correction.
+        return not row.submitted or row.reopened
+    if show == SHOW_CHANGED:
+        return row.status_id is not None and (
+            not row.has_previous or row.status_id != row.previous_status_id
+        )
+    if show == SHOW_PROBLEMS:
+        status = row.status_id if row.status_id is not None else row.previous_status_id
+        return status in problems
+    return True
+
+
+def reporter_page(
+    *,
+    user: AbstractBaseUser,
+    period: ReportingPeriod,
+    show: str = SHOW_ALL,
+    page: int | str | None = 1,
+    per_page: int | None = None,
+    only: Iterable[int] | None = None,
+) -> ReporterPage:
+    """The user's organisations' reports in the period: the counts over all of
+    them, and the rows of one page of one view (``show``), in the roadmap's
+    order. ``only`` shows exactly those reports instead (the rows a form
+    posted), whatever the view. A fixed number of queries, and only the rows
+    shown are loaded in full, so the page costs the same at ten times the data."""
+    if show not in REPORTER_VIEWS:
+        show = SHOW_TODO
+    previous = _previous_statuses(user, period)
+    rows = _light_rows(user, period, previous)
+    problems = set(Status.objects.filter(is_problem=True).values_list("pk", flat=True))
+    counts = {
+        view: sum(1 for row in rows if _in_view(row, view, problems)) for view in REPORTER_VIEWS
+    }
+    in_view = [row for row in rows if _in_view(row, show, problems)]
+    page_number, page_count = 1, 1
+    if only is not None:
+        wanted = set(only)
+        shown = [row for row in rows if row.pk in wanted]
+    else:
+        per_page = per_page or settings.FOLLOWUP_REPORTS_PER_PAGE
+        paginator = Paginator(in_view, per_page, allow_empty_first_page=True)
+        current = paginator.get_page(page)
+        page_number, page_count = current.number, paginator.num_pages
+        shown = list(current.object_list)
+
+    areas: dict[int, AreaProgress] = {}
+    for row in rows:
+        area = areas.setdefault(row.focus_area_id, AreaProgress(focus_area=None))
+        area.total += 1
+        area.done += row.submitted
+    if only is None:
+        for index, row in enumerate(in_view):
+            area = areas[row.focus_area_id]
+            area.shown += 1
+            if area.first_page is None:
+                area.first_page = index // per_page + 1
+    focus_areas = FocusArea.objects.in_bulk(areas.keys())
+    for pk, area in areas.items():
+        area.focus_area = focus_areas[pk]
+
+    order = {row.pk: i for i, row in enumerate(shown)}
+    reports = sorted(_report_queryset().filter(pk__in=order), key=lambda r: order[r.pk])
+    previous_pks = {}
+    for report in reports:
+        if found := previous.get((report.organisation_id, report.lineage_id)):
+            previous_pks[report.pk] = found[0]
+    loaded = StatusReport.objects.select_related("status", "period").in_bulk(
+        set(previous_pks.values())
+    )
     return ReporterPage(
         period=period,
         reports=reports,
-        previous=previous,
+        previous={pk: loaded[prev] for pk, prev in previous_pks.items() if prev in loaded},
         groups=group_reports(reports),
-        done=sum(1 for r in reports if r.is_submitted),
-        total=len(reports),
+        done=sum(1 for row in rows if row.submitted),
+        total=len(rows),
+        show=show,
+        counts=counts,
+        areas=sorted(areas.values(), key=lambda a: a.focus_area.position),
+        page_number=page_number,
+        page_count=page_count,
+        shown_total=len(in_view),
     )
 
 

@@ -1,28 +1,38 @@
 """The reporter page, "Mina rapporter": a reporter reports the status of every
-action their organisations are responsible for in a period, on one page.
+action their organisations are responsible for in a period.
 
-GET shows the open period (or, with ``?period=<pk>``, another open period or a
-closed one, read-only): the deadline, how many reports are done, then every
-obligation grouped by focus area and need, each with the previous period's
-report beside the form.
+GET shows one period: by default the open period with the nearest deadline
+that still has reports left (the other open periods are linked), or with
+``?period=<pk>`` another open period or a closed one, read-only. At the top:
+the deadline, how many reports are done, progress per focus area, and the
+views (``?show=``): what is left to do (the default), every row, the rows
+whose status changed since the previous period, the rows with problems. The
+rows of the view come a page at a time (``?page=``,
+``FOLLOWUP_REPORTS_PER_PAGE``), grouped by focus area and need, each with the
+previous period's report beside the form; only those rows are forms and only
+they are loaded in full, so the page costs the same for 100 rows or 1,000.
 
-POST has three buttons:
+POST has four kinds of buttons:
 
 * "Save draft" saves every row the user changed. Drafts may still lack a
   status or a comment; a row that is already submitted stays submitted, so a
   change to it is checked and submitted again.
-* "Submit" submits every row on the page: rows still in draft, and rows
-  the user changed. A row without a status, or without a comment where one is
-  needed, stops the submission with an error on that row.
+* "Submit" submits the complete rows on the page and saves the others'
+  changes as drafts; the user is told what was submitted and, at each row
+  left, what it lacks.
 * "Same as last period" (one per row, ``copy-<pk>``) copies the previous
-  period's status and comment into that row's form. Nothing is saved.
+  period's report into that row's form. Nothing is saved.
+* "Copy all unchanged from last period" saves the page's changes as drafts,
+  then fills every untouched row of the period with its previous report, as a
+  draft; rows already edited are kept.
 
-All or nothing: if any row has an error nothing is saved, and the page comes
-back (400) with an error summary, each error beside its field, and everything
-the user entered. A POST naming a report that is not one of the user's own in
-that period is refused (403) before anything is read from it. A POST to a
-closed period is refused (400) with a clear message; only the reports an
-editor reopened stay editable there, until they are submitted again.
+An entry that cannot be saved (too long, a status out of use, a conflict)
+stops the whole POST: nothing is saved, and the page comes back (400) with an
+error summary, each error beside its field, and everything the user entered.
+A POST naming a report that is not one of the user's own in that period is
+refused (403) before anything is read from it. A POST to a closed period is
+refused (400) with a clear message; only the reports an editor reopened stay
+editable there, until they are submitted again.
 
 Concurrent edits: each row carries the version the user loaded. A row someone
 else saved since then is a conflict if the user changed it too (the message
@@ -32,12 +42,11 @@ The save itself is a compare-and-set (``VersionedModel``), so a race between
 this check and the save is caught as well, and rolls everything back.
 
 Which rows are saved, the checks, the conflicts and the transaction are the
-service's (``followup.services.reporter.status_report_batch_save``): this view
-reads the forms into plain inputs, calls it, and shows its result.
+service's (``followup.services.reporter``): this view reads the forms into
+plain inputs, calls it, and shows its result.
 
 Queries: GET runs a fixed number of queries; a POST costs a fixed number plus
-the service's constant cost per saved row. Everything the checks need (rows,
-statuses, previous reports) is loaded in bulk once.
+the service's constant cost per saved row. Unchanged rows cost nothing.
 """
 
 import re
@@ -56,20 +65,36 @@ from django.views.decorators.http import require_http_methods
 from fardplan.forms import add_service_errors
 
 from .forms import REPORT_FIELDS, StatusReportForm
-from .models import PeriodClosedError, ReportingPeriod, StatusReport
-from .selectors import ReporterPage, period_open_for, reporter_page, statuses_active
+from .models import ConcurrentEditError, PeriodClosedError, ReportingPeriod, StatusReport
+from .selectors import (
+    REPORTER_VIEWS,
+    SHOW_ALL,
+    SHOW_TODO,
+    ReporterPage,
+    ReporterPeriod,
+    reporter_default_period,
+    reporter_page,
+    reporter_periods,
+    statuses_active,
+)
 from .services import (
+    BatchResult,
     BatchRow,
     RowConflict,
     report_values,
     status_report_batch_save,
+    status_report_copy_forward,
     status_report_editable,
 )
 
 REPORT = "followup.report_status"
 TEMPLATE = "followup/my_reports.html"
 
-ACTION_SUBMIT = "submit"  # the other button, "draft", saves drafts
+ACTION_SUBMIT = "submit"  # the other buttons: "draft" saves drafts,
+ACTION_COPY_ALL = "copy_all"  # this one copies the previous period into untouched rows
+
+# The session key of what the last "Submit" left as drafts, shown once.
+LEFT_KEY = "followup.my_reports.left"
 
 # POST keys that name a report: the row list, the form fields, the copy buttons.
 _ROW_KEY = re.compile(r"^r(\d+)-")
@@ -79,11 +104,13 @@ _COPY_KEY = re.compile(r"^copy-(\d+)$")
 # --- Reading the request ------------------------------------------------------------
 
 
-def _chosen_period(request: HttpRequest) -> ReportingPeriod | None:
-    """``?period=<pk>`` (an open or closed period), else the open period."""
+def _chosen_period(request: HttpRequest, periods: list[ReporterPeriod]) -> ReportingPeriod | None:
+    """``?period=<pk>`` (an open or closed period), else the open period with
+    the nearest deadline that has reports left."""
     raw = request.GET.get("period", "")
     if not raw:
-        return period_open_for(request.user)
+        chosen = reporter_default_period(periods)
+        return chosen.period if chosen else None
     if not raw.isdigit():
         raise Http404
     return get_object_or_404(
@@ -92,6 +119,25 @@ def _chosen_period(request: HttpRequest) -> ReportingPeriod | None:
         ),
         pk=int(raw),
     )
+
+
+def _view_of(request: HttpRequest, period: ReportingPeriod) -> str:
+    """``?show=``; by default what is left to do, or in a closed period every
+    row (nothing is left to do there but what an editor reopened)."""
+    show = request.GET.get("show", "")
+    if show in REPORTER_VIEWS:
+        return show
+    return SHOW_ALL if period.is_closed and "show" not in request.GET else SHOW_TODO
+
+
+def page_url(period: ReportingPeriod, show: str = SHOW_TODO, page: int = 1) -> str:
+    """The reporter page for a period, view and page."""
+    url = f"{reverse('followup:my_reports')}?period={period.pk}"
+    if show != SHOW_TODO or period.is_closed:
+        url += f"&show={show}"
+    if page > 1:
+        url += f"&page={page}"
+    return url
 
 
 def _named_pks(post: QueryDict) -> tuple[list[int], set[int], int | None]:
@@ -200,17 +246,19 @@ def _render(
     page: ReporterPage | None,
     forms: dict[int, StatusReportForm],
     *,
+    periods: list[ReporterPeriod],
     status: int = 200,
     page_errors: list[str] | None = None,
     copied: int | None = None,
+    left: dict[int, list[str]] | None = None,
 ) -> HttpResponse:
-    periods = list(
-        ReportingPeriod.objects.exclude(state=ReportingPeriod.State.PLANNED).order_by(
+    closed = list(
+        ReportingPeriod.objects.filter(state=ReportingPeriod.State.CLOSED).order_by(
             "-year", "-kind"
         )
     )
     context: dict = {
-        "periods": periods,
+        "periods": [p.period for p in periods] + closed,
         "page": page,
         "page_errors": page_errors or [],
         "field_labels": {name: StatusReportForm.base_fields[name].label for name in REPORT_FIELDS},
@@ -218,30 +266,77 @@ def _render(
     if page is not None:
         period = page.period
         several = len({r.organisation_id for r in page.reports}) > 1
+        left = left or {}
         for report in page.reports:
             report.form = forms.get(report.pk)
             report.previous = page.previous.get(report.pk)
             report.copied = report.pk == copied
+            report.left = left.get(report.pk, [])
+        for area in page.areas:
+            area.link = page_url(period, page.show, area.first_page) if area.first_page else ""
         today = timezone.localdate()
         summary = _error_summary(page, forms)
         context.update(
             period=period,
+            other_periods=[p for p in periods if p.period.pk != period.pk],
             several_organisations=several,
             editable=bool(forms),
             days_left=(period.deadline - today).days,
             error_summary=summary,
             has_errors=bool(summary or page_errors),
-            form_action=f"{reverse('followup:my_reports')}?period={period.pk}",
+            form_action=page_url(period, page.show, page.page_number),
+            views=[
+                {
+                    "key": key,
+                    "label": label,
+                    "count": page.counts.get(key, 0),
+                    "url": page_url(period, key),
+                    "current": key == page.show,
+                }
+                for key, label in _view_labels()
+            ],
+            pages=[
+                {"number": n, "url": page_url(period, page.show, n)}
+                for n in range(1, page.page_count + 1)
+            ],
         )
     return render(request, TEMPLATE, context, status=status)
 
 
-def _load(request: HttpRequest, period: ReportingPeriod) -> ReporterPage:
-    page = reporter_page(user=request.user, period=period)
+def _view_labels() -> list[tuple[str, str]]:
+    return [
+        ("todo", gettext("Not done")),
+        ("all", gettext("All")),
+        ("changed", gettext("Changed since last period")),
+        ("problems", gettext("With problems")),
+    ]
+
+
+def _load(
+    request: HttpRequest,
+    period: ReportingPeriod,
+    *,
+    only: set[int] | None = None,
+) -> ReporterPage:
+    page = reporter_page(
+        user=request.user,
+        period=period,
+        show=_view_of(request, period),
+        page=request.GET.get("page"),
+        only=only,
+    )
     for report in page.reports:
         # One period object for all rows: the service reads report.period.
         report.period = period
     return page
+
+
+def _left_shown(request: HttpRequest, period: ReportingPeriod) -> dict[int, list[str]]:
+    """What the last "Submit" in this period left as drafts, once."""
+    stored = request.session.pop(LEFT_KEY, None)
+    if not stored or stored.get("period") != period.pk:
+        return {}
+    return {int(pk): reasons for pk, reasons in stored.get("left", {}).items()}
 
 
 # --- The view -----------------------------------------------------------------------
@@ -251,42 +346,56 @@ def _load(request: HttpRequest, period: ReportingPeriod) -> ReporterPage:
 @permission_required(REPORT, raise_exception=True)
 @require_http_methods(["GET", "HEAD", "POST"])
 def my_reports_view(request: HttpRequest) -> HttpResponse:
-    period = _chosen_period(request)
+    periods = reporter_periods(request.user)
+    period = _chosen_period(request, periods)
     if request.method == "POST":
-        return _post(request, period)
+        return _post(request, period, periods)
     if period is None:
-        return _render(request, None, {})
+        return _render(request, None, {}, periods=periods)
     page = _load(request, period)
     statuses = statuses_active()
-    return _render(request, page, _build_forms(page, statuses, None, set()))
+    return _render(
+        request,
+        page,
+        _build_forms(page, statuses, None, set()),
+        periods=periods,
+        left=_left_shown(request, period),
+    )
 
 
-def _post(request: HttpRequest, period: ReportingPeriod | None) -> HttpResponse:
+def _post(
+    request: HttpRequest, period: ReportingPeriod | None, periods: list[ReporterPeriod]
+) -> HttpResponse:
     listed, named, copy = _named_pks(request.POST)
     if period is None:
         # No open period and none named: nothing on the page could be posted.
         raise PermissionDenied
-    page = _load(request, period)
+    # The page as posted: exactly the rows the form listed.
+    page = _load(request, period, only=named)
     by_pk = {r.pk: r for r in page.reports}
     # Only the user's own reports in this period: refuse before reading anything.
     if not named <= by_pk.keys():
         raise PermissionDenied(gettext("You can only report for your own organisation."))
     statuses = statuses_active()
     data = request.POST.copy()
+    action = request.POST.get("action")
 
-    if not all(status_report_editable(by_pk[pk]) for pk in named):
-        return _closed(request, page, statuses)
+    if not all(status_report_editable(by_pk[pk]) for pk in named) or (
+        action == ACTION_COPY_ALL and not period.is_open
+    ):
+        return _closed(request, page, statuses, periods)
 
     if copy is not None:
         previous = page.previous.get(copy)
         prefix = StatusReportForm.prefix_for(copy)
         if previous is not None:
-            data[f"{prefix}-status"] = str(previous.status_id or "")
-            data[f"{prefix}-comment"] = previous.comment
+            for name in REPORT_FIELDS:
+                value = previous.status_id if name == "status" else getattr(previous, name)
+                data[f"{prefix}-{name}"] = "" if value is None else str(value)
         forms = _build_forms(page, statuses, data, set(listed) | {copy})
-        return _render(request, page, forms, copied=copy)
+        return _render(request, page, forms, periods=periods, copied=copy)
 
-    submit = request.POST.get("action") == ACTION_SUBMIT
+    submit = action == ACTION_SUBMIT
     forms = _build_forms(page, statuses, data, set(listed))
     rows = [
         BatchRow(
@@ -300,44 +409,171 @@ def _post(request: HttpRequest, period: ReportingPeriod | None) -> HttpResponse:
         result = status_report_batch_save(rows=rows, actor=request.user, submit=submit)
     except PeriodClosedError:
         # The period closed after the page was loaded.
-        return _closed(request, _load(request, period), statuses)
+        return _closed(request, _load(request, period, only=named), statuses, periods)
 
     if not result.ok:
         if result.rolled_back:
             # A race after the checks: everything was rolled back. Show the
             # rows as they are now, with the user's entries.
-            page = _load(request, period)
+            page = _load(request, period, only=named)
             forms = _build_forms(page, statuses, data, set(listed))
         for pk, error in result.errors.items():
             add_service_errors(forms[pk], error)
         for pk, conflict in result.conflicts.items():
             _conflict(forms[pk], conflict, data)
-        return _render(request, page, forms, status=400)
+        return _render(request, page, forms, periods=periods, status=400)
 
-    saved = len(result.saved)
-    if not saved:
-        messages.info(request, gettext("There were no changes to save."))
-    elif submit:
+    if action == ACTION_COPY_ALL:
+        return _copy_all(request, period, result)
+    _tell_saved(request, result, submit)
+    if result.left:
+        request.session[LEFT_KEY] = {
+            "period": period.pk,
+            "left": {
+                str(pk): [message for messages in fields.values() for message in messages]
+                for pk, fields in result.left.items()
+            },
+        }
+    return redirect(page_url(period, page.show, page.page_number))
+
+
+def _tell_saved(request: HttpRequest, result: BatchResult, submit: bool) -> None:
+    saved, submitted = len(result.saved), len(result.submitted)
+    if not submit:
+        if saved:
+            messages.success(
+                request,
+                ngettext("Saved %(count)s report.", "Saved %(count)s reports.", saved)
+                % {"count": saved},
+            )
+        else:
+            messages.info(request, gettext("There were no changes to save."))
+        return
+    parts = []
+    if submitted:
+        parts.append(
+            ngettext("Submitted %(count)s report.", "Submitted %(count)s reports.", submitted)
+            % {"count": submitted}
+        )
+    if resubmitted := len(result.resubmitted):
+        parts.append(
+            ngettext(
+                "Submitted a change to %(count)s report already submitted.",
+                "Submitted changes to %(count)s reports already submitted.",
+                resubmitted,
+            )
+            % {"count": resubmitted}
+        )
+    if result.left:
+        missing_status = sum(1 for fields in result.left.values() if "status" in fields)
+        missing_comment = len(result.left) - missing_status
+        left = ngettext(
+            "%(count)s report on the page is not complete and stays a draft",
+            "%(count)s reports on the page are not complete and stay drafts",
+            len(result.left),
+        ) % {"count": len(result.left)}
+        reasons = []
+        if missing_status:
+            reasons.append(
+                ngettext(
+                    "%(count)s has no status",
+                    "%(count)s have no status",
+                    missing_status,
+                )
+                % {"count": missing_status}
+            )
+        if missing_comment:
+            reasons.append(
+                ngettext(
+                    "%(count)s needs a comment",
+                    "%(count)s need a comment",
+                    missing_comment,
+                )
+                % {"count": missing_comment}
+            )
+        parts.append(f"{left}: {', '.join(reasons)}.")
+    if not parts:
+        parts.append(gettext("There were no changes to save."))
+    level = messages.success if (submitted or resubmitted) else messages.info
+    level(request, " ".join(parts))
+
+
+def _copy_all(request: HttpRequest, period: ReportingPeriod, saved: BatchResult) -> HttpResponse:
+    """The page's changes are saved as drafts: now copy the previous period
+    into every untouched row of the period."""
+    if saved.saved:
         messages.success(
             request,
-            ngettext("Submitted %(count)s report.", "Submitted %(count)s reports.", saved)
-            % {"count": saved},
+            ngettext(
+                "Saved your changes to %(count)s report first.",
+                "Saved your changes to %(count)s reports first.",
+                len(saved.saved),
+            )
+            % {"count": len(saved.saved)},
+        )
+    try:
+        result = status_report_copy_forward(actor=request.user, period=period)
+    except ConcurrentEditError:
+        messages.error(
+            request,
+            gettext(
+                "Someone saved one of the reports while they were being copied. Nothing was "
+                "copied. Try again."
+            ),
+        )
+        return redirect(page_url(period))
+    parts = []
+    if result.copied:
+        parts.append(
+            ngettext(
+                "Copied %(count)s report from %(period)s as a draft. Check it and submit it.",
+                "Copied %(count)s reports from %(period)s as drafts. Check them and submit them.",
+                result.copied,
+            )
+            % {"count": result.copied, "period": result.previous_period}
         )
     else:
-        messages.success(
-            request,
-            ngettext("Saved %(count)s report.", "Saved %(count)s reports.", saved)
-            % {"count": saved},
+        parts.append(gettext("There was nothing to copy."))
+    if result.kept:
+        parts.append(
+            ngettext(
+                "%(count)s report already edited or submitted was kept as it is.",
+                "%(count)s reports already edited or submitted were kept as they are.",
+                result.kept,
+            )
+            % {"count": result.kept}
         )
-    return redirect(f"{reverse('followup:my_reports')}?period={period.pk}")
+    if result.without_previous:
+        parts.append(
+            ngettext(
+                "%(count)s report has no earlier report to copy.",
+                "%(count)s reports have no earlier report to copy.",
+                result.without_previous,
+            )
+            % {"count": result.without_previous}
+        )
+    if result.status_retired:
+        parts.append(
+            ngettext(
+                "%(count)s report was not copied: its earlier status is no longer in use.",
+                "%(count)s reports were not copied: their earlier status is no longer in use.",
+                result.status_retired,
+            )
+            % {"count": result.status_retired}
+        )
+    (messages.success if result.copied else messages.info)(request, " ".join(parts))
+    return redirect(page_url(period))
 
 
-def _closed(request: HttpRequest, page: ReporterPage, statuses) -> HttpResponse:
+def _closed(
+    request: HttpRequest, page: ReporterPage, statuses, periods: list[ReporterPeriod]
+) -> HttpResponse:
     """The period is closed: the page read-only, with the reason."""
     return _render(
         request,
         page,
         _build_forms(page, statuses, None, set()),
+        periods=periods,
         status=400,
         page_errors=[str(PeriodClosedError().message)],
     )

@@ -30,7 +30,14 @@ from .report_jobs import (
     report_may_force,
     report_may_request,
 )
-from .reporter import BatchResult, BatchRow, RowConflict, status_report_batch_save
+from .reporter import (
+    BatchResult,
+    BatchRow,
+    CopyForwardResult,
+    RowConflict,
+    status_report_batch_save,
+    status_report_copy_forward,
+)
 from .status_reports import (
     ReportInput,
     input_values,
@@ -46,6 +53,7 @@ __all__ = [
     "PERIOD_DEFAULTS",
     "BatchResult",
     "BatchRow",
+    "CopyForwardResult",
     "ReportInput",
     "RowConflict",
     "input_values",
@@ -67,6 +75,7 @@ __all__ = [
     "report_may_request",
     "report_values",
     "status_report_batch_save",
+    "status_report_copy_forward",
     "status_report_editable",
     "status_report_reopen",
     "status_report_save",

@@ -1,5 +1,6 @@
 """The reporter page's batch ("Mina rapporter"): every row the user posted,
-checked together and saved all or nothing.
+checked together and saved all or nothing; and copying the previous period's
+reports into the rows nobody has touched yet.
 
 A row is one status report with the user's entries and the version of the row
 the user loaded (``ReportInput.expected_version``). For each row:
@@ -13,7 +14,11 @@ the user loaded (``ReportInput.expected_version``). For each row:
   and the row is still a draft. A row that is already submitted stays
   submitted: a change to it is checked and submitted again.
 * A row to save is checked with the same rules as a single save
-  (``status_report_validate``).
+  (``status_report_validate``). Submitting submits the complete rows: a draft
+  that is not complete yet (no status, or no comment where one is needed)
+  stays a draft, with its changes saved, and the result says what it lacks
+  (``left``). That is not an error; an entry that cannot be saved at all (too
+  long, a status out of use) is.
 
 If any row has an error or a conflict (or could not be read at all), nothing
 is saved and the result says which rows and why. Otherwise every row is saved
@@ -24,7 +29,8 @@ conflict (or error) on that row, with ``rolled_back`` set.
 Queries: checking is a fixed number of queries whatever the number of rows
 (the rows, their periods and the previous reports come loaded; the history of
 stale rows and the names of whoever caused conflicts are one query each);
-saving costs ``status_report_save``'s constant number per saved row.
+saving costs ``status_report_save``'s constant number per saved row. Rows
+without changes cost nothing.
 """
 
 import dataclasses
@@ -37,8 +43,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ..models import ConcurrentEditError, PeriodClosedError, StatusReport
+from ..models import ConcurrentEditError, PeriodClosedError, ReportingPeriod, StatusReport
+from ..selectors import previous_reports
 from .status_reports import (
+    EMPTY_VALUES,
     ReportInput,
     input_values,
     report_values,
@@ -71,6 +79,10 @@ class RowConflict:
 @dataclass
 class BatchResult:
     saved: list[StatusReport] = field(default_factory=list)
+    submitted: list[int] = field(default_factory=list)  # drafts submitted now
+    resubmitted: list[int] = field(default_factory=list)  # changes to submitted rows
+    # Drafts the user submitted that are not complete: report pk → field → what is missing.
+    left: dict[int, dict[str, list[str]]] = field(default_factory=dict)
     errors: dict[int, ValidationError] = field(default_factory=dict)  # report pk → errors
     conflicts: dict[int, RowConflict] = field(default_factory=dict)  # report pk → conflict
     unreadable: list[int] = field(default_factory=list)  # rows given without input
@@ -122,18 +134,31 @@ def status_report_batch_save(
         # The row as saved now is either the version the user loaded or the
         # same as the user's entries: saving it overwrites nobody.
         changed = values != report_values(report)
-        if not (changed or (submit and not report.is_submitted)):
+        is_draft = not report.is_submitted
+        if not (changed or (submit and is_draft)):
             continue
-        row_submit = submit or report.is_submitted
+        # A submitted row stays submitted: its change must be complete.
         errors = status_report_validate(
-            report=report, data=row.data, previous=row.previous, submit=row_submit
+            report=report, data=row.data, previous=row.previous, submit=not is_draft
         )
         if errors:
             result.errors[report.pk] = ValidationError(errors)
             continue
-        plan.append(
-            (row, dataclasses.replace(row.data, expected_version=report.version), row_submit)
-        )
+        row_submit = not is_draft
+        if row_submit:
+            result.resubmitted.append(report.pk)
+        elif submit:
+            missing = status_report_validate(
+                report=report, data=row.data, previous=row.previous, submit=True
+            )
+            if missing:
+                result.left[report.pk] = missing
+            else:
+                row_submit = True
+                result.submitted.append(report.pk)
+        if changed or row_submit:
+            data = dataclasses.replace(row.data, expected_version=report.version)
+            plan.append((row, data, row_submit))
     if conflicts:
         names = _user_names(report.updated_by_id for report, _changed in conflicts)
         for report, user_changed in conflicts:
@@ -170,6 +195,74 @@ def status_report_batch_save(
         raise
     except ValidationError as error:
         return BatchResult(errors={current.report.pk: error}, rolled_back=True)
+    return result
+
+
+@dataclass
+class CopyForwardResult:
+    copied: int = 0  # rows filled in from the previous period, as drafts
+    kept: int = 0  # rows already edited or submitted: left as they are
+    without_previous: int = 0  # untouched rows with no earlier report to copy
+    status_retired: int = 0  # untouched rows whose earlier status is out of use
+    previous_period: str = ""  # the period copied from (the latest, if several)
+
+
+def status_report_copy_forward(
+    *, actor: AbstractBaseUser, period: ReportingPeriod
+) -> CopyForwardResult:
+    """Fill every untouched report of the actor's organisations in the period
+    (a draft with no status and no text) with the previous period's report:
+    status, comment, planned next action and expected completion, as a draft
+    for the reporter to check and submit. Rows already edited or submitted
+    are kept as they are. All or nothing: if someone saves one of the rows
+    meanwhile, nothing is copied (ConcurrentEditError). Raises PermissionDenied
+    for a non-reporter, PeriodClosedError if the period is not open.
+
+    Queries: a fixed number, plus ``status_report_save``'s per copied row."""
+    if not (actor.is_authenticated and actor.has_perm("followup.report_status")):
+        raise PermissionDenied(_("You can only report for your own organisation."))
+    if period.state != ReportingPeriod.State.OPEN:
+        raise PeriodClosedError()
+    reports = list(
+        StatusReport.objects.filter(
+            period=period, organisation__in=actor.organisations.all()
+        ).select_related("period", "organisation")
+    )
+    untouched = [
+        report
+        for report in reports
+        if not report.is_submitted and report_values(report) == EMPTY_VALUES
+    ]
+    result = CopyForwardResult(kept=len(reports) - len(untouched))
+    previous = previous_reports(untouched)
+    plan = []
+    for report in untouched:
+        earlier = previous.get(report.pk)
+        if earlier is None:
+            result.without_previous += 1
+        elif earlier.status is not None and not earlier.status.is_active:
+            result.status_retired += 1
+        else:
+            plan.append((report, earlier))
+    if plan:
+        latest = max((earlier.period for _report, earlier in plan), key=ReportingPeriod.sort_key)
+        result.previous_period = latest.label
+    with transaction.atomic():
+        for report, earlier in plan:
+            status_report_save(
+                report=report,
+                data=ReportInput(
+                    status=earlier.status,
+                    comment=earlier.comment,
+                    planned_next_action=earlier.planned_next_action,
+                    expected_completion=earlier.expected_completion,
+                    expected_version=report.version,
+                ),
+                actor=actor,
+                submit=False,
+                previous=earlier,
+            )
+            result.copied += 1
     return result
 
 

@@ -63,6 +63,10 @@ def report_values(report) -> tuple:
     )
 
 
+# ``report_values`` of a report nobody has touched.
+EMPTY_VALUES = (None, "", "", "")
+
+
 def status_report_editable(report: StatusReport) -> bool:
     """A report may be saved while its period is open; after the period has
     closed only a report an editor reopened, until it is submitted again (the

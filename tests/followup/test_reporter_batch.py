@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts import roles
+from fardplan import limits
 from followup.models import PeriodClosedError, ReportingPeriod, StatusReport
 from followup.selectors import reporter_page
 from followup.services import (
@@ -29,7 +30,7 @@ def ulla(make_user):
 
 def loaded_rows(user, period: ReportingPeriod) -> list[StatusReport]:
     """The user's rows as the reporter page loads them."""
-    page = reporter_page(user=user, period=period)
+    page = reporter_page(user=user, period=period, per_page=1000)
     for report in page.reports:
         report.period = period
     return page.reports
@@ -86,7 +87,7 @@ def test_an_error_in_one_row_saves_no_row(open_period, bromma_reporter, statuses
     result = status_report_batch_save(
         rows=[
             row(first, statuses["paborjad"]),
-            row(second, statuses["forsenad"]),  # delayed needs a comment to submit
+            row(second, statuses["forsenad"], "x" * (limits.REPORT_COMMENT + 1)),
         ],
         actor=bromma_reporter,
         submit=True,
@@ -96,6 +97,34 @@ def test_an_error_in_one_row_saves_no_row(open_period, bromma_reporter, statuses
     assert "comment" in result.errors[second.pk].message_dict
     assert result.saved == [] and not result.conflicts
     assert snapshot(open_period) == before
+
+
+def test_submitting_submits_the_complete_rows_and_keeps_the_others_as_drafts(
+    open_period, bromma_reporter, statuses
+):
+    first, second, third, fourth = loaded_rows(bromma_reporter, open_period)[:4]
+    result = status_report_batch_save(
+        rows=[
+            row(first, statuses["paborjad"]),
+            row(second, statuses["forsenad"]),  # delayed needs a comment to submit
+            row(third),  # no status: left alone, nothing to save
+            row(fourth, None, "Halvvägs"),  # no status, but a change: saved as a draft
+        ],
+        actor=bromma_reporter,
+        submit=True,
+    )
+    assert result.ok and not result.rolled_back
+    assert result.submitted == [first.pk]
+    assert set(result.left) == {second.pk, third.pk, fourth.pk}
+    assert list(result.left[second.pk]) == ["comment"]
+    assert list(result.left[third.pk]) == list(result.left[fourth.pk]) == ["status"]
+    assert {report.pk for report in result.saved} == {first.pk, second.pk, fourth.pk}
+    now = StatusReport.objects.in_bulk([first.pk, second.pk, third.pk, fourth.pk])
+    assert now[first.pk].state == StatusReport.State.SUBMITTED
+    assert now[second.pk].state == StatusReport.State.DRAFT
+    assert now[second.pk].status == statuses["forsenad"]
+    assert now[third.pk].version == 1  # untouched
+    assert (now[fourth.pk].state, now[fourth.pk].comment) == (StatusReport.State.DRAFT, "Halvvägs")
 
 
 def test_an_unreadable_row_saves_no_row(open_period, bromma_reporter, statuses):
@@ -276,9 +305,12 @@ def test_a_batch_costs_a_fixed_number_plus_a_constant_per_saved_row(
         reports = loaded_rows(bromma_reporter, open_period)
         chosen = reports[offset : offset + n]
         offset += n
-        # Refused: N rows submitted without a status.
+        # Refused: N rows with a comment too long.
+        too_long = "x" * (limits.REPORT_COMMENT + 1)
         refusals[n], result = _queries(
-            rows=[row(r) for r in chosen], actor=bromma_reporter, submit=True
+            rows=[row(r, statuses["paborjad"], too_long) for r in chosen],
+            actor=bromma_reporter,
+            submit=True,
         )
         assert not result.ok and len(result.errors) == n
         # Saved: N rows get a status; every other row is posted unchanged.
