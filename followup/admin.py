@@ -1,10 +1,11 @@
 from operator import attrgetter
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -97,6 +98,7 @@ class ReportingPeriodAdmin(AuditedModelAdmin):
 
     @admin.action(description=_("Close the selected periods"), permissions=["manage"])
     def close_periods(self, request: HttpRequest, queryset: QuerySet) -> None:
+        started = timezone.now()
         run_service_for_each(
             self,
             request,
@@ -106,6 +108,21 @@ class ReportingPeriodAdmin(AuditedModelAdmin):
             object_arg="period",
             label=attrgetter("label"),
         )
+        # Closing an annual period queued the year's annual report (period_close).
+        for year in queryset.filter(
+            kind=ReportingPeriod.Kind.VB,
+            state=ReportingPeriod.State.CLOSED,
+            closed_at__gte=started,
+        ).values_list("year", flat=True):
+            self.message_user(
+                request,
+                gettext(
+                    "The annual follow-up report %(year)s is being made. "
+                    "It will be under Reports when it is ready."
+                )
+                % {"year": year},
+                messages.INFO,
+            )
 
     def _confirm_open(self, request, queryset, to_open, already_open) -> TemplateResponse:
         context = {

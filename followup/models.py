@@ -471,7 +471,10 @@ class ReportJob(models.Model):
         verbose_name = _("report job")
         verbose_name_plural = _("report jobs")
         ordering = ["-created_at", "-pk"]
-        permissions = [("request_reports", _("Can request PDF reports of every kind"))]
+        permissions = [
+            ("request_reports", _("Can request PDF reports of every kind")),
+            ("request_annual_report", _("Can request the annual follow-up report")),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["annual", "period", "citywide"]),

@@ -19,7 +19,10 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("followup", "change_status"),
         ("followup", "request_reports"),
     ],
-    APPROVER: READ,
+    # Those who read the follow-up may also ask for a fresh annual follow-up
+    # report, and for nothing else: no other kind, and no new rendering of
+    # unchanged data (report_may_request, report_may_force).
+    APPROVER: [*READ, ("followup", "request_annual_report")],
     REPORTER: [("followup", "report_status")],
-    READER: READ,
+    READER: [*READ, ("followup", "request_annual_report")],
 }

@@ -1,6 +1,7 @@
 """Reads for the follow-up. Prefetching is chosen here, once; every function
 runs a fixed number of queries whatever the number of actions and reports."""
 
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -546,6 +547,70 @@ def horizon_drift(*, period: ReportingPeriod, as_of_year: int | None = None) -> 
     ]
 
 
+# --- The roadmap page: each action's latest status -----------------------------------
+
+
+@dataclass
+class StatusCount:
+    status: Status | None  # None: not submitted ("Missing")
+    count: int
+
+
+@dataclass
+class LatestStatus:
+    """The statuses the responsible organisations reported on one action in
+    the latest period in which any of them submitted a report on it."""
+
+    period: ReportingPeriod
+    counts: list[StatusCount]  # in the order of the statuses, "Missing" last
+    submitted: int
+    total: int
+
+
+def latest_status_by_lineage(lineage_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, LatestStatus]:
+    """For each action (next step or city action, by ``lineage_id``, so across
+    revisions): the latest opened period with a submitted report on it, and
+    how many organisations reported each status there. Actions nobody has
+    reported on are left out. Three queries, however many actions and reports:
+    the periods, the statuses, and the reports counted by the database."""
+    lineage_ids = set(lineage_ids)
+    if not lineage_ids:
+        return {}
+    periods = {
+        p.pk: p for p in ReportingPeriod.objects.exclude(state=ReportingPeriod.State.PLANNED)
+    }
+    if not periods:
+        return {}
+    statuses = {s.pk: s for s in Status.objects.all()}
+    rows = (
+        StatusReport.objects.filter(lineage_id__in=lineage_ids, period_id__in=periods)
+        .values("lineage_id", "period_id", "state", "status_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counted: dict[uuid.UUID, dict[int, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for row in rows:
+        submitted = row["state"] == StatusReport.State.SUBMITTED
+        status_id = row["status_id"] if submitted else None
+        counted[row["lineage_id"]][row["period_id"]][status_id] += row["n"]
+    order = {pk: status.position for pk, status in statuses.items()}
+    latest: dict[uuid.UUID, LatestStatus] = {}
+    for lineage_id, by_period in counted.items():
+        reported = [pk for pk, counts in by_period.items() if set(counts) - {None}]
+        if not reported:
+            continue
+        period = max((periods[pk] for pk in reported), key=ReportingPeriod.sort_key)
+        counts = by_period[period.pk]
+        ordered = sorted(counts, key=lambda pk: (pk is None, order.get(pk, 0)))
+        latest[lineage_id] = LatestStatus(
+            period=period,
+            counts=[StatusCount(statuses.get(pk) if pk else None, counts[pk]) for pk in ordered],
+            submitted=sum(n for pk, n in counts.items() if pk is not None),
+            total=sum(counts.values()),
+        )
+    return latest
+
+
 EXPORT_COLUMNS = [
     "period",
     "focus_area",
@@ -605,8 +670,6 @@ def period_export_rows(*, period: ReportingPeriod) -> list[dict[str, Any]]:
 def periods_with_completion() -> list[ReportingPeriod]:
     """Every period, newest first, each with ``reports_total`` and
     ``reports_submitted`` counted in the database. One query."""
-    from django.db.models import Count
-
     periods = ReportingPeriod.objects.select_related("revision").annotate(
         reports_total=Count("reports"),
         reports_submitted=Count("reports", filter=Q(reports__state=StatusReport.State.SUBMITTED)),
@@ -667,3 +730,61 @@ def report_jobs_visible_to(user: AbstractBaseUser) -> QuerySet[ReportJob]:
     if user.has_perm("followup.report_status"):
         return jobs.filter(kind=ReportJob.Kind.PERIOD, organisation__in=user.organisations.all())
     return jobs.none()
+
+
+@dataclass
+class AnnualReportPanel:
+    """What the "Reports" page says first: the latest annual follow-up report."""
+
+    latest: ReportJob | None  # the newest finished report of the latest year with one
+    year: int | None  # the year a fresh request is for; None: no follow-up yet
+    pending: ReportJob | None  # a request for that year still queued or running
+
+    @property
+    def latest_year(self) -> int | None:
+        return self.latest.parameters.get("year") if self.latest else None
+
+
+# How many finished annual reports are looked at for one whose file is whole.
+ANNUAL_CANDIDATES = 10
+
+
+def annual_report_panel() -> AnnualReportPanel:
+    """The latest finished annual follow-up report (of the latest year, the
+    newest of that year whose file is whole), the year a fresh one would be
+    of (that year, or a later one whose annual period is closed, else the
+    latest year with an opened period), and a request for that year still
+    being made. Three queries."""
+    from django.db.models.fields.json import KT
+
+    from .services import report_file_intact
+
+    done = ReportJob.objects.filter(kind=ReportJob.Kind.ANNUAL, state=ReportJob.State.DONE)
+    candidates = done.order_by(KT("parameters__year").desc(), "-finished_at", "-pk")
+    latest = next((job for job in candidates[:ANNUAL_CANDIDATES] if report_file_intact(job)), None)
+    opened = list(
+        ReportingPeriod.objects.exclude(state=ReportingPeriod.State.PLANNED).values_list(
+            "year", "kind", "state"
+        )
+    )
+    closed_years = [
+        year
+        for year, kind, state in opened
+        if kind == ReportingPeriod.Kind.VB and state == ReportingPeriod.State.CLOSED
+    ]
+    years = [y for y in (latest and latest.parameters.get("year"), *closed_years) if y]
+    if not years:
+        years = [year for year, _kind, _state in opened]
+    year = max(years) if years else None
+    pending = None
+    if year is not None:
+        pending = (
+            ReportJob.objects.filter(
+                kind=ReportJob.Kind.ANNUAL,
+                parameters={"year": year},
+                state__in=[ReportJob.State.QUEUED, ReportJob.State.RUNNING],
+            )
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+    return AnnualReportPanel(latest=latest, year=year, pending=pending)

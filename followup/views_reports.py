@@ -5,6 +5,10 @@ Who may do what:
 * Everyone who reads the follow-up (``followup.view_followup``: editors,
   approvers, readers) sees and downloads every report job.
 * Editors (``followup.request_reports``) request every kind of report.
+* Approvers and readers (``followup.request_annual_report``) request the annual
+  follow-up report, and nothing else; they cannot have it rendered anew from
+  unchanged data, so asking again returns the request still being made, or
+  reuses the file of the same data.
 * A reporter (``followup.report_status``) sees, requests and downloads only the
   period reports of their own organisations.
 * A logged-in user with none of these gets 403; an anonymous one the login page.
@@ -17,9 +21,9 @@ The request form is only a way to enter the values: what they mean is checked
 by ``report_request_clean`` and who may ask for it by ``report_may_request``,
 the same checks the ``ils_report`` command and the task make. An invalid request
 comes back (400) with the errors beside the fields, in a summary at the top, and
-the user's entries kept; a request the user may not make is refused (403) and
-creates nothing. A valid one creates the job (or finds an identical one that is
-still pending) and redirects to the job's page, which follows the rendering
+the user's entries kept; a request the user may not make is refused (403),
+says why and creates nothing. A valid one creates the job (or finds an identical
+one that is still pending) and redirects to the job's page, which follows the rendering
 without a reload (``static/js/report_jobs.js`` polls ``status.json``) and has a
 plain "Update" link for browsers without JavaScript.
 
@@ -30,6 +34,11 @@ stopped, it ran past the task's time limit, or it was queued past
 write to the database; the periodic task ``expire_report_jobs`` (Celery beat,
 every ``REPORT_EXPIRY_INTERVAL`` seconds) marks such jobs failed in the
 database. No page writes on GET.
+
+The page opens with the latest annual follow-up report (``annual_report_panel``):
+the newest finished one of the latest year, to download, or a sentence that
+there is none yet; and, for those who may, a button to request a fresh one.
+Closing a year's annual period queues that report by itself (``period_close``).
 
 Queries: the list page runs a fixed number of queries, however many jobs there
 are (the jobs with their requester and organisation in one query; whether a
@@ -57,18 +66,20 @@ from fardplan.forms import add_service_errors
 from roadmap.models import Organisation
 
 from .models import ReportingPeriod, ReportJob
-from .reports.params import report_request_clean
-from .selectors import organisations_reporting, report_jobs_visible_to
+from .reports.params import ReportRequest, report_request_clean
+from .selectors import annual_report_panel, organisations_reporting, report_jobs_visible_to
 from .services import (
     report_file_intact,
     report_job_as_shown,
     report_job_request,
+    report_may_force,
     report_may_request,
 )
 
 VIEW = "followup.view_followup"
 REPORT = "followup.report_status"
 REQUEST = "followup.request_reports"
+REQUEST_ANNUAL = "followup.request_annual_report"
 
 # The list shows this many of the latest jobs the user may see.
 LIST_LIMIT = 50
@@ -87,12 +98,31 @@ def _may_see_reports(user) -> bool:
 
 def _kinds_for(user) -> list[tuple[str, str]]:
     """The kinds of report the user may request: every kind for editors, the
-    period report for reporters, none for everyone else."""
+    annual report for approvers and readers, the period report for reporters,
+    none for everyone else."""
     if user.has_perm(REQUEST):
         return list(ReportJob.Kind.choices)
+    kinds = []
+    if user.has_perm(REQUEST_ANNUAL):
+        kinds.append((ReportJob.Kind.ANNUAL, ReportJob.Kind.ANNUAL.label))
     if user.has_perm(REPORT):
-        return [(ReportJob.Kind.PERIOD, ReportJob.Kind.PERIOD.label)]
-    return []
+        kinds.append((ReportJob.Kind.PERIOD, ReportJob.Kind.PERIOD.label))
+    return kinds
+
+
+def _may_force_any(user) -> bool:
+    """Whether the user may have some report rendered anew (``report_may_force``):
+    editors, and reporters their own period reports."""
+    return user.has_perm(REQUEST) or user.has_perm(REPORT)
+
+
+def _refusal(kinds: list[str]) -> str:
+    """Why a request of another kind is refused, naming what the user may ask for."""
+    if kinds == [ReportJob.Kind.ANNUAL]:
+        return gettext("You may request the annual follow-up report only.")
+    if kinds == [ReportJob.Kind.PERIOD]:
+        return gettext("You may request the period report of your own organisation only.")
+    return gettext("You may not request this kind of report.")
 
 
 def reports_access_required(view):
@@ -165,9 +195,19 @@ class ReportRequestForm(forms.Form):
         kinds: list[tuple[str, str]],
         periods: list[ReportingPeriod],
         organisations: list[Organisation],
+        may_force: bool = True,
         **kwargs,
     ) -> None:
         super().__init__(*args, **kwargs)
+        if not may_force:
+            # Readers: a request of unchanged data reuses the earlier file.
+            del self.fields["force"]
+        values = {value for value, _label in kinds}
+        # What the template shows: the year for the annual report, the period
+        # for the period reports, the organisation for one organisation's.
+        self.asks_year = ReportJob.Kind.ANNUAL in values
+        self.asks_period = bool(values & {ReportJob.Kind.PERIOD, ReportJob.Kind.CITYWIDE})
+        self.asks_organisation = ReportJob.Kind.PERIOD in values
         years = sorted({p.year for p in periods}, reverse=True)
         self._set_choices("kind", kinds)
         self._set_choices("year", [("", _("Choose a year")), *[(str(y), y) for y in years]])
@@ -206,7 +246,13 @@ def _request_form(user, data=None) -> ReportRequestForm | None:
     else:
         organisations = list(user.organisations.order_by("name"))
     periods = list(ReportingPeriod.objects.exclude(state=ReportingPeriod.State.PLANNED))
-    return ReportRequestForm(data, kinds=kinds, periods=periods, organisations=organisations)
+    return ReportRequestForm(
+        data,
+        kinds=kinds,
+        periods=periods,
+        organisations=organisations,
+        may_force=_may_force_any(user),
+    )
 
 
 def _error_summary(form: ReportRequestForm | None) -> list[dict[str, str]]:
@@ -241,7 +287,19 @@ def _render_list(
     ]
     error_summary = _error_summary(form)
     page_errors = list(form.non_field_errors()) if form is not None and form.is_bound else []
+    user = request.user
+    annual = annual_report_panel()
+    if annual.pending is not None:
+        annual.pending = report_job_as_shown(annual.pending, now=now)
+        if annual.pending.is_finished:
+            annual.pending = None  # no worker will finish it: a new request may be made
+    may_request_annual = annual.year is not None and report_may_request(
+        user, ReportRequest(kind=ReportJob.Kind.ANNUAL, year=annual.year)
+    )
     context = {
+        "annual": annual,
+        "annual_download_url": _download_url(annual.latest) if annual.latest else "",
+        "may_request_annual": may_request_annual,
         "form": form,
         "rows": [JobRow(job, _download_url(job)) for job in jobs[:LIST_LIMIT]],
         "more_jobs": len(jobs) > LIST_LIMIT,
@@ -249,7 +307,8 @@ def _render_list(
         "error_summary": error_summary,
         "page_errors": page_errors,
         "has_errors": bool(error_summary or page_errors),
-        "is_reporter_only": form is not None and not request.user.has_perm(REQUEST),
+        "is_reporter_only": form is not None
+        and _kinds_for(user) == [(ReportJob.Kind.PERIOD, ReportJob.Kind.PERIOD.label)],
     }
     return render(request, "followup/reports.html", context, status=status)
 
@@ -267,13 +326,15 @@ def _report_request(request: HttpRequest) -> HttpResponse:
     user = request.user
     kinds = [value for value, _label in _kinds_for(user)]
     if not kinds:
-        raise PermissionDenied  # readers and approvers download only
+        raise PermissionDenied(gettext("You can read and download the reports, not request them."))
     form = _request_form(user, request.POST)
     if not form.is_valid():
         return _render_list(request, form, status=400)
     values = form.cleaned_data
     if values["kind"] in ReportJob.Kind.values and values["kind"] not in kinds:
-        raise PermissionDenied  # a reporter asking for an annual or citywide report
+        # E.g. a reporter asking for an annual or citywide report, or a
+        # reader for a period report.
+        raise PermissionDenied(_refusal(kinds))
     try:
         wanted = report_request_clean(
             kind=values["kind"],
@@ -285,17 +346,20 @@ def _report_request(request: HttpRequest) -> HttpResponse:
         add_service_errors(form, error)
         return _render_list(request, form, status=400)
     if not report_may_request(user, wanted):
-        raise PermissionDenied  # e.g. another organisation's period report
+        # E.g. another organisation's period report.
+        raise PermissionDenied(gettext("You may not request this report."))
+    force = values.get("force", False) and report_may_force(user, wanted)
     requested_at = timezone.now()
-    job = report_job_request(request=wanted, actor=user, force=values["force"])
+    job = report_job_request(request=wanted, actor=user, force=force)
     if job.created_at < requested_at:
-        messages.info(
-            request,
-            gettext(
+        if "force" in form.fields:
+            text = gettext(
                 "The same report was already waiting to be made: this is that request. "
                 "Tick “Render anew” to request another one."
-            ),
-        )
+            )
+        else:
+            text = gettext("The same report was already waiting to be made: this is that request.")
+        messages.info(request, text)
     return redirect("followup:report_job", pk=job.pk)
 
 

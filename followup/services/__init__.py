@@ -23,9 +23,11 @@ from .report_jobs import (
     report_file_intact,
     report_job_as_shown,
     report_job_expiry_error,
+    report_job_queue_annual,
     report_job_request,
     report_job_run,
     report_jobs_expire,
+    report_may_force,
     report_may_request,
 )
 from .reporter import (
@@ -65,9 +67,11 @@ __all__ = [
     "report_file_intact",
     "report_job_as_shown",
     "report_job_expiry_error",
+    "report_job_queue_annual",
     "report_job_request",
     "report_job_run",
     "report_jobs_expire",
+    "report_may_force",
     "report_may_request",
     "report_values",
     "status_report_batch_save",

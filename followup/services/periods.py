@@ -14,6 +14,7 @@ from roadmap.models import CityAction, NextStep, Organisation, Revision
 
 from ..models import ReportingPeriod, StatusReport
 from ._auth import require_perm as _require
+from .report_jobs import report_job_queue_annual
 
 # Default opening dates and deadlines of the ILS periods.
 PERIOD_DEFAULTS = {
@@ -124,7 +125,12 @@ def period_open(*, period: ReportingPeriod, actor: AbstractBaseUser) -> Reportin
 def period_close(
     *, period: ReportingPeriod, actor: AbstractBaseUser, today: datetime.date | None = None
 ) -> ReportingPeriod:
-    """Open → closed, once the deadline has passed. Locks every report."""
+    """Open → closed, once the deadline has passed. Locks every report.
+
+    Closing the annual period (VB) queues the year's annual follow-up report,
+    rendered once the close commits, so that the latest annual report is
+    always there; if one for the year is already queued or running, that one
+    stands and no second is queued."""
     _require(actor, "followup.manage_periods")
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -141,4 +147,6 @@ def period_close(
         period.closed_at = timezone.now()
         period._history_user = actor  # type: ignore[attr-defined]
         period.save()
+        if period.kind == ReportingPeriod.Kind.VB:
+            report_job_queue_annual(year=period.year, actor=actor)
     return period

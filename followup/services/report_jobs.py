@@ -29,13 +29,27 @@ logger = logging.getLogger(__name__)
 
 
 def report_may_request(user: AbstractBaseUser, request: ReportRequest) -> bool:
-    """Editors request every kind of report; a reporter requests the period
-    report of their own organisation (to attach in ILS), nothing else."""
+    """Editors request every kind of report; those who read the follow-up
+    (``followup.request_annual_report``: approvers, readers) the annual
+    follow-up report; a reporter the period report of their own organisation
+    (to attach in ILS). Nothing else."""
     if not user.is_authenticated:
         return False
     if user.has_perm("followup.request_reports"):
         return True
+    if request.kind == ReportJob.Kind.ANNUAL:
+        return user.has_perm("followup.request_annual_report")
     return request.kind == ReportJob.Kind.PERIOD and user_may_report_for(user, request.organisation)
+
+
+def report_may_force(user: AbstractBaseUser, request: ReportRequest) -> bool:
+    """Who may have a report rendered anew from unchanged data: editors, and a
+    reporter their own period report. Readers may not: their request returns
+    the job already waiting for the same report, or reuses the file of the
+    same data, so asking again and again costs no rendering."""
+    if not report_may_request(user, request):
+        return False
+    return user.has_perm("followup.request_reports") or request.kind == ReportJob.Kind.PERIOD
 
 
 def report_job_request(
@@ -48,6 +62,27 @@ def report_job_request(
     same data exists."""
     if not report_may_request(actor, request):
         raise PermissionDenied(_("You may not request this report."))
+    if force and not report_may_force(actor, request):
+        raise PermissionDenied(_("You may not have this report rendered anew."))
+    return _job_queue(request=request, actor=actor, force=force)
+
+
+def report_job_queue_annual(*, year: int, actor: AbstractBaseUser | None) -> ReportJob:
+    """Queue the annual follow-up report of ``year``, unless one is already
+    queued or running: closing a year's annual period (``period_close``) calls
+    this, so that the latest annual report is always there. Not a user's
+    request, so no permission is checked; ``actor`` is recorded as the one
+    who asked (the editor who closed the period)."""
+    return _job_queue(request=ReportRequest(kind=ReportJob.Kind.ANNUAL, year=year), actor=actor)
+
+
+def _job_queue(
+    *, request: ReportRequest, actor: AbstractBaseUser | None, force: bool = False
+) -> ReportJob:
+    """The pending job for the same report (unless ``force``), or a new one
+    whose rendering is queued once the transaction commits. A pending job no
+    worker will finish (see ``report_job_expiry_error``) is marked failed here
+    rather than returned: it would never bring the file."""
     from ..tasks import render_report
 
     with transaction.atomic():
@@ -58,10 +93,15 @@ def report_job_request(
                 parameters=request.parameters,
                 state__in=[ReportJob.State.QUEUED, ReportJob.State.RUNNING],
             )
+            .order_by("-created_at", "-pk")
             .first()
         )
-        if pending is not None and not force:
-            return pending
+        if pending is not None:
+            expired = report_job_expiry_error(pending)
+            if expired:
+                _job_fail(pending, expired)
+            elif not force:
+                return pending
         job = ReportJob.objects.create(
             kind=request.kind,
             parameters=request.parameters,

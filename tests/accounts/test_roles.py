@@ -118,9 +118,10 @@ EXPECTED = {
         ("roadmap", "view_timehorizon"),
         ("roadmap", "view_organisation"),
         *FOLLOWUP_READ,
+        ("followup", "request_annual_report"),
     },
     roles.REPORTER: {*ROADMAP_READ, ("followup", "report_status")},
-    roles.READER: {*ROADMAP_READ, *FOLLOWUP_READ},
+    roles.READER: {*ROADMAP_READ, *FOLLOWUP_READ, ("followup", "request_annual_report")},
 }
 
 

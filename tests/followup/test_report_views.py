@@ -211,11 +211,15 @@ def test_nav_links_to_the_reports_for_readers_and_reporters(
 
 
 def _radio_values(html, name: str) -> list[str]:
-    return [a["value"] for t, a in html.tags if t == "input" and a.get("name") == name]
+    return [
+        a["value"]
+        for t, a in html.tags
+        if t == "input" and a.get("type") == "radio" and a.get("name") == name
+    ]
 
 
 def _option_values(content: str, name: str) -> list[str]:
-    start = content.index(f'name="{name}"')
+    start = content.index(f'<select name="{name}"')
     select = content[start : content.index("</select>", start)]
     return [
         a["value"]
@@ -266,10 +270,17 @@ def test_reporter_sees_only_the_period_report_of_their_organisation(
 
 
 @pytest.mark.parametrize("who", ["reader", "approver"])
-def test_readers_and_approvers_get_no_form(who, jobs, request, client_for):
+def test_readers_and_approvers_are_offered_the_annual_report_only(who, jobs, request, client_for):
     response = client_for(request.getfixturevalue(who)).get(reverse("followup:reports"))
-    assert response.context["form"] is None
-    assert '<form method="post" action="/uppfoljning/pdf/"' not in response.content.decode()
+    content = response.content.decode()
+    html = parse_html(content)
+    assert _radio_values(html, "kind") == ["annual"]
+    assert "checked" in _selected(html, "input", type="radio", name="kind", value="annual")[0]
+    assert _option_values(content, "year") == ["2030"]
+    # Nothing for the period reports, and no new rendering of unchanged data.
+    for name in ("period", "organisation", "force"):
+        assert not _selected(html, "select", name=name), name
+        assert not _selected(html, "input", name=name), name
     assert len(response.context["rows"]) == len(jobs)
 
 
@@ -411,7 +422,7 @@ def test_bad_input_is_refused_with_a_field_error_and_the_entries_kept(
         if not value:
             continue
         if name == "kind":
-            matches = _selected(html, "input", name="kind", value=value)
+            matches = _selected(html, "input", type="radio", name="kind", value=value)
             assert not matches or "checked" in matches[0]
         else:
             option = _selected(html, "option", value=value)
@@ -613,10 +624,13 @@ def test_list_query_count_does_not_grow_with_the_jobs(
     _job("period", "bromma", requested_by=editor)
     one = _list_queries(client)
     for i in range(9):
-        _job("period", "bromma", states[i % 4], requested_by=requesters[i % 3])
+        # Annual reports too: the latest one heads the page, whatever their number.
+        kind, org = ("annual", None) if i % 2 else ("period", "bromma")
+        _job(kind, org, states[i % 4], requested_by=requesters[i % 3])
     assert ReportJob.objects.count() == 10
     with django_assert_max_num_queries(one):
         response = client.get(reverse("followup:reports"))
-    assert len(response.context["rows"]) == 10
+    # The reporter sees Bromma's period reports only: 6 of the 10.
+    assert len(response.context["rows"]) == (6 if who == "bromma_reporter" else 10)
     assert _list_queries(client) == one
     print(f"\n{who}: list page, {one} queries with 1 job and with 10")

@@ -713,6 +713,9 @@ def test_pages_run_a_fixed_number_of_queries(reference_data, kf, approver, clien
     counts["list"] = [list_one, _queries(client, "/revisioner/")]
     with capsys.disabled():
         print(f"\nqueries at 1× and 10×: {counts}")
+    # The detail page also shows the latest statuses from the follow-up: up to
+    # four more queries (tests/followup/test_roadmap_status.py).
+    limits = {"detail": 18}
     for name, (one, ten) in counts.items():
         assert one == ten, name
-        assert ten <= 15, name
+        assert ten <= limits.get(name, 15), name

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from accounts import roles
 from followup.demo import demo_followup_build
+from followup.models import ReportJob
 from roadmap.demo import demo_draft_build
 from roadmap.models import Organisation
 from roadmap.reference import reference_load_missing
@@ -47,6 +48,11 @@ class Command(BaseCommand):
         periods = demo_followup_build(actor=editor)
         if periods:
             self.stdout.write(f"Created {periods} demo reporting periods with demo reports.")
+            # Closing the annual period queued the year's annual report: with a
+            # broker the worker renders it, without one it was rendered here.
+            for job in ReportJob.objects.filter(kind=ReportJob.Kind.ANNUAL):
+                year = job.parameters.get("year")
+                self.stdout.write(f"Annual follow-up report {year}: {job.state}")
         self.stdout.write("Demo users (user name / password / role):")
         for username, _full, role, org_codes, password in DEMO_USERS:
             orgs = f" ({', '.join(org_codes)})" if org_codes else ""
