@@ -603,6 +603,12 @@ def production_env(database_url: str, workdir: Path) -> dict[str, str]:
     return env
 
 
+def gunicorn_has_setting(name: str) -> bool:
+    from gunicorn.config import KNOWN_SETTINGS
+
+    return any(setting.name == name for setting in KNOWN_SETTINGS)
+
+
 class Gunicorn:
     def __init__(self, env: dict, logs: Path, port: int, workers: int) -> None:
         self.access_log = logs / "gunicorn-access.log"
@@ -616,6 +622,10 @@ class Gunicorn:
             f"--access-logformat={ACCESS_LOG_FORMAT}",
             f"--error-logfile={self.error_log}",
         ]
+        if gunicorn_has_setting("control_socket_disable"):
+            # gunicorn >= 24 listens on ~/.gunicorn/gunicorn.ctl by default,
+            # which another gunicorn on this machine (.ci/stack) may hold.
+            command.append("--no-control-socket")
         with self.error_log.open("a") as out:
             self.process = subprocess.Popen(
                 command,
@@ -801,7 +811,9 @@ class Reporter:
         forms = scrape_forms(response.text, None) if response.status == 200 else []
         form = next((f for f in forms if f.value("username") is not None), None)
         if form is None:
-            self.s.recorder.note("login form not found")
+            if response.outcome == "ok":
+                response.fail()
+            self.s.recorder.note(f"login form not found: {response.outcome}")
             return False
         values = {"username": self.user["username"], "password": self.s.password}
         fields = [(n, values.get(n, v)) for n, v in form.fields]
@@ -811,7 +823,7 @@ class Reporter:
         if response.status not in (302, 303) or "sessionid" not in self.browser.cookies:
             if response.outcome == "ok":
                 response.fail()
-            self.s.recorder.note("login refused")
+            self.s.recorder.note(f"login failed: {response.outcome} (HTTP {response.status})")
             return False
         # As a browser: follow the redirects to wherever a reporter lands,
         # unless that is "Mina rapporter", which run() loads next anyway.
@@ -1139,7 +1151,14 @@ def arguments(argv=None) -> argparse.Namespace:
     return args
 
 
+def _terminated(*_args) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(143)
+
+
 def run(args: argparse.Namespace) -> int:
+    # Stopped from outside (timeout, kill): clean up as after Ctrl-C.
+    signal.signal(signal.SIGTERM, _terminated)
     cores = os.cpu_count()
     load_before = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
     run_id = args.seed or secrets.token_hex(3)
@@ -1261,6 +1280,9 @@ def run(args: argparse.Namespace) -> int:
         (logs / "summary.txt").write_text(report + "\n")
         return 0 if passed else 1
     finally:
+        # The clean-up is bounded; a second Ctrl-C or SIGTERM must not cut it short.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if server is not None:
             server.stop()
         if database is not None and not args.keep:
