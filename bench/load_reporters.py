@@ -862,7 +862,7 @@ class Reporter:
             form.action = path
         return form
 
-    def save(self, form: ScrapedForm) -> str | None:
+    def save(self, form: ScrapedForm) -> str:
         """Change one or two of this reporter's rows and save a draft. The path
         to load next (the redirect's target, or the page again)."""
         mine = [pk for pk in form.reports() if pk % DISTRICT_USERS == self.user["slot"]]
@@ -934,13 +934,15 @@ def wait_ready(port: int, server: Gunicorn) -> None:
     while time.monotonic() < deadline:
         if not server.alive():
             raise RuntimeError(f"gunicorn exited; see {server.error_log}")
+        connection = http.client.HTTPConnection(HOST, port, timeout=5)
         try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=5)
             connection.request("GET", "/healthz")
             if connection.getresponse().status == 200:
                 return
         except OSError:
             pass
+        finally:
+            connection.close()
         time.sleep(0.3)
     raise RuntimeError(f"/healthz did not answer 200 within {READY_TIMEOUT} s")
 
