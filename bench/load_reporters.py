@@ -1023,7 +1023,7 @@ def summarise(
 
     lines = []
     heading = (
-        f"{'request':<12} {'count':>6} {'errors':>6} {'timeouts':>8} {'srv p50':>8} "
+        f"{'request':<12} {'count':>6} {'errors':>6} {'timeouts':>8} {'srv n':>6} {'srv p50':>8} "
         f"{'srv p95':>8} {'srv max':>8} {'cli p50':>8} {'cli p95':>8} {'avg KB':>7}"
     )
     lines += [heading, "-" * len(heading)]
@@ -1038,7 +1038,7 @@ def summarise(
         lines.append(
             f"{kind:<12} {len(samples):>6} "
             f"{sum(s.outcome == 'error' for s in samples):>6} "
-            f"{sum(s.outcome == 'timeout' for s in samples):>8} "
+            f"{sum(s.outcome == 'timeout' for s in samples):>8} {len(logged):>6} "
             f"{fmt(percentile(server_ms, 50)):>8} {fmt(p95[kind]):>8} "
             f"{fmt(max(server_ms, default=None)):>8} "
             f"{fmt(percentile([s.ms for s in samples], 50)):>8} "
@@ -1046,8 +1046,9 @@ def summarise(
             f"{(sum(sizes) / len(sizes) / 1024 if sizes else 0):>7.0f}"
         )
     lines.append(
-        "times in ms; srv: gunicorn's own time for the request (access log, %(D)s); "
-        "cli: the client's, including the wait for a free worker"
+        "times in ms; srv: gunicorn's own time for the request (access log, %(D)s), "
+        "srv n: requests it logged (one whose client had given up may be missing); "
+        "cli: the client's time, including the wait for a free worker"
     )
     statuses = defaultdict(lambda: defaultdict(int))
     for entry in entries:
