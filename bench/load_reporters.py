@@ -75,6 +75,7 @@ httpx) would not send back over plain HTTP.
 """
 
 import argparse
+import html
 import html.parser
 import http.client
 import json
@@ -281,6 +282,22 @@ _STATIC = re.compile(r"""<(?:link|script)\b[^>]*?(?:href|src)="(/static/[^"]+)\"
 def static_paths(page: str) -> list[str]:
     """The style sheets and scripts the page loads from /static/."""
     return list(dict.fromkeys(_STATIC.findall(page)))
+
+
+_LINK = re.compile(r'<a\b[^>]*?\bhref="([^"]*)"')
+
+
+def same_page_links(page: str, current: str, page_path: str) -> list[str]:
+    """The links on the page to other views of ``page_path`` (the same path,
+    another query): its views, pages, areas, periods. In document order,
+    without fragments, without the current one."""
+    links = []
+    for href in _LINK.findall(page):
+        target = urllib.parse.urlsplit(urllib.parse.urljoin(current, html.unescape(href)))
+        link = urllib.parse.urlunsplit(("", "", target.path, target.query, ""))
+        if target.path == page_path and link != current and link not in links:
+            links.append(link)
+    return links
 
 
 def percentile(values, p: float) -> float | None:
@@ -805,6 +822,8 @@ class Reporter:
         self.browser = Browser(scenario.port, scenario.recorder)
         self.saves = 0
         self.static_done = False
+        self.links: list[str] = []  # the current page's links to its other views
+        self.tried: set[str] = set()
 
     def login(self) -> bool:
         response = self.browser.request(LOGIN_FORM, "GET", self.s.login_path)
@@ -837,8 +856,36 @@ class Reporter:
             location = landing.location()
         return True
 
-    def page(self, path: str) -> ScrapedForm | None:
+    def mine(self, form: ScrapedForm | None) -> list[int]:
+        """This reporter's rows in the form (the district's rows are split by pk)."""
+        if form is None:
+            return []
+        return [
+            pk
+            for pk in form.reports()
+            if pk % DISTRICT_USERS == self.user["slot"] and form.value(f"r{pk}-comment") is not None
+        ]
+
+    def open_page(self, path: str) -> ScrapedForm | None:
+        """The page; if it shows none of this reporter's rows (say, a view of
+        what is left to do, in a district that has submitted everything), the
+        page's other views, as a person clicks through them, until one does."""
+        form = self.page(path)
+        hops = 0
+        while form is not None and not self.mine(form) and hops < 10:
+            link = next((link for link in self.links if link not in self.tried), None)
+            if link is None:
+                self.s.recorder.note("no view of the page shows a row of this reporter's")
+                break
+            self.tried.add(link)
+            hops += 1
+            self.s.recorder.note("went to another view of the page for rows to change")
+            form = self.page(link, exploring=True) or form
+        return form
+
+    def page(self, path: str, exploring: bool = False) -> ScrapedForm | None:
         response = self.browser.request(PAGE, "GET", path)
+        self.links = []
         if response.outcome != "ok":
             return None
         if response.status != 200:
@@ -854,19 +901,21 @@ class Reporter:
             self.static_done = True
             for path_ in static_paths(text):
                 self.browser.request(STATIC, "GET", path_)
+        self.links = same_page_links(text, path, self.s.page_path)
         form = scrape_form(text)
-        if form is None:
+        if form is None and not exploring:
+            # (While looking for rows, a read-only view, such as a closed
+            # period, is no error.)
             response.fail()
             self.s.recorder.note("no form.report-form on the page")
-        elif not form.action:
+        elif form is not None and not form.action:
             form.action = path
         return form
 
     def save(self, form: ScrapedForm) -> str:
         """Change one or two of this reporter's rows and save a draft. The path
         to load next (the redirect's target, or the page again)."""
-        mine = [pk for pk in form.reports() if pk % DISTRICT_USERS == self.user["slot"]]
-        mine = [pk for pk in mine if form.value(f"r{pk}-comment") is not None]
+        mine = self.mine(form)
         if not mine:
             self.s.recorder.note("no row of this reporter's on the page")
             return self.s.page_path
@@ -902,13 +951,13 @@ class Reporter:
             # As a person would: try again a little later.
             if not s.pause(self.rng.uniform(5, 10) / s.speed):
                 return
-        form = self.page(s.page_path)
+        form = self.open_page(s.page_path)
         low, high = SAVE_EVERY
         while s.pause(self.rng.uniform(low, high) / s.speed):
             if form is None:
-                form = self.page(s.page_path)
+                form = self.open_page(s.page_path)
                 continue
-            form = self.page(self.save(form))
+            form = self.open_page(self.save(form))
 
 
 class Visitor:

@@ -88,6 +88,23 @@ def test_static_paths():
     assert load.static_paths(page + page) == ["/static/css/a.1.css", "/static/js/b.js"]
 
 
+def test_same_page_links_are_the_other_views_of_the_page():
+    page = (
+        '<a href="/uppfoljning/mina-rapporter/?period=7&amp;show=all">Alla</a>'
+        '<a href="?period=7&amp;show=todo&amp;page=2#area-3">2</a>'
+        '<a href="/uppfoljning/mina-rapporter/?period=7&amp;show=all">Alla igen</a>'
+        '<a href="/uppfoljning/mina-rapporter/?period=7">this one</a>'
+        '<a href="/uppfoljning/">Uppföljning</a><a href="/logout/">x</a>'
+    )
+    links = load.same_page_links(
+        page, "/uppfoljning/mina-rapporter/?period=7", "/uppfoljning/mina-rapporter/"
+    )
+    assert links == [
+        "/uppfoljning/mina-rapporter/?period=7&show=all",
+        "/uppfoljning/mina-rapporter/?period=7&show=todo&page=2",
+    ]
+
+
 def test_percentile_is_the_nearest_rank():
     values = list(range(100, 0, -1))  # 100 … 1, unsorted
     assert load.percentile(values, 95) == 95
