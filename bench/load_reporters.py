@@ -801,7 +801,16 @@ class Scenario:
     ramp: float
     stop_at: float  # time.monotonic()
     recorder: Recorder
+    logs: Path | None = None  # where an unexpected page is kept, for a look
     page_bytes: list[int] = field(default_factory=list)
+
+    def keep(self, name: str, body: bytes) -> None:
+        """The first page of each kind of surprise, in the logs."""
+        if self.logs is not None:
+            path = self.logs / name
+            with self.recorder.lock:
+                if not path.exists():
+                    path.write_bytes(body)
 
     def pause(self, seconds: float) -> bool:
         """Sleep like a person, unless the run ends first; False if it ended."""
@@ -867,23 +876,40 @@ class Reporter:
         ]
 
     def open_page(self, path: str) -> ScrapedForm | None:
-        """The page; if it shows none of this reporter's rows (say, a view of
-        what is left to do, in a district that has submitted everything), the
-        page's other views, as a person clicks through them, until one does."""
-        form = self.page(path)
-        hops = 0
-        while form is not None and not self.mine(form) and hops < 10:
-            link = next((link for link in self.links if link not in self.tried), None)
+        """The page's report form. If the page shows none of this reporter's
+        rows (a view of what is left to do, say, in a district that has
+        submitted everything: then there is no form at all), the page's other
+        views, as a person clicks through them, until one does. No form in
+        any view is an error of the first page load."""
+        first = self.page(path)
+        if first is None:
+            return None
+        form, tried, hops = first[1], {path}, 0
+        while not self.mine(form) and hops < 10:
+            link = next((link for link in self.links if link not in tried), None)
             if link is None:
-                self.s.recorder.note("no view of the page shows a row of this reporter's")
                 break
-            self.tried.add(link)
+            tried.add(link)
             hops += 1
             self.s.recorder.note("went to another view of the page for rows to change")
-            form = self.page(link, exploring=True) or form
+            loaded = self.page(link)
+            if (
+                loaded is not None
+                and loaded[1] is not None
+                and (form is None or self.mine(loaded[1]))
+            ):
+                form = loaded[1]
+        if form is None:
+            response = first[0]
+            response.fail()
+            self.s.recorder.note("no form.report-form on the page nor in its other views")
+            self.s.keep("no-report-form.html", response.body)
+        elif not self.mine(form):
+            self.s.recorder.note("no view of the page shows a row of this reporter's")
         return form
 
-    def page(self, path: str, exploring: bool = False) -> ScrapedForm | None:
+    def page(self, path: str) -> tuple[Response, ScrapedForm | None] | None:
+        """GET the page: the response and its report form; None if it failed."""
         response = self.browser.request(PAGE, "GET", path)
         self.links = []
         if response.outcome != "ok":
@@ -903,14 +929,9 @@ class Reporter:
                 self.browser.request(STATIC, "GET", path_)
         self.links = same_page_links(text, path, self.s.page_path)
         form = scrape_form(text)
-        if form is None and not exploring:
-            # (While looking for rows, a read-only view, such as a closed
-            # period, is no error.)
-            response.fail()
-            self.s.recorder.note("no form.report-form on the page")
-        elif form is not None and not form.action:
+        if form is not None and not form.action:
             form.action = path
-        return form
+        return response, form
 
     def save(self, form: ScrapedForm) -> str:
         """Change one or two of this reporter's rows and save a draft. The path
@@ -938,6 +959,8 @@ class Reporter:
         outcome = outcome or f"HTTP {response.status}"
         if not ok:
             self.s.recorder.note(f"save: {outcome}")
+            if response.status:
+                self.s.keep(f"save-{response.status}.html", response.body)
         for name, comment in changes.items():
             pk = int(name[1:].split("-", 1)[0])
             self.s.recorder.attempt(Attempt(pk, comment, ok, self.user["username"], outcome))
@@ -1276,6 +1299,7 @@ def run(args: argparse.Namespace) -> int:
             ramp=ramp,
             stop_at=time.monotonic() + args.duration,
             recorder=recorder,
+            logs=logs,
         )
         log(
             f"load: {len(setup['users'])} reporters (arriving within {ramp:.0f} s, a save every "
