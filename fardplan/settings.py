@@ -220,7 +220,7 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default
 
 # The reporter page ("Mina rapporter") shows this many rows at a time: the
 # rows left to do first, a page at a time, whatever the size of the roadmap.
-FOLLOWUP_REPORTS_PER_PAGE = env.int("FOLLOWUP_REPORTS_PER_PAGE", default=30)
+FOLLOWUP_REPORTS_PER_PAGE = env.int("FOLLOWUP_REPORTS_PER_PAGE", default=20)
 
 # Follow-up: reminders go out this many days before a deadline, and on the day.
 FOLLOWUP_REMINDER_DAYS_BEFORE = env.list("FOLLOWUP_REMINDER_DAYS_BEFORE", cast=int, default=[7])

@@ -286,3 +286,36 @@ def test_the_default_view_costs_the_same_at_ten_times_the_rows(
     assert len(small.content) < 120_000, len(small.content)
     sizes = f"{len(small.content)} bytes at 1x, {len(large.content)} at 10x"
     print(f"\ndefault view: {one} queries, {sizes}")
+
+
+def test_the_fast_widgets_render_what_django_renders(open_period, bromma_reporter, statuses):
+    """``report_widget`` is Django's widget HTML without the templates: the same
+    for every field of a row, unbound and bound with errors."""
+    import re
+
+    from followup.forms import StatusReportForm
+    from followup.templatetags.report_form_tags import report_widget
+
+    report = bromma(open_period).select_related("status").first()
+    active = [status for status in statuses.values() if status.is_active]
+    unbound = StatusReportForm(report=report, statuses=active)
+    prefix = StatusReportForm.prefix_for(report.pk)
+    bound = StatusReportForm(
+        {
+            f"{prefix}-status": "9999",
+            f"{prefix}-comment": "<b>“citat” & mer</b>\nrad två",
+            f"{prefix}-planned_next_action": "x" * 5000,
+            f"{prefix}-expected_completion": 'T2 "2022"',
+            f"{prefix}-expected_version": "1",
+        },
+        report=report,
+        statuses=active,
+    )
+    assert not bound.is_valid()
+
+    def normal(html: str) -> str:
+        return re.sub(r">\s+<", "><", str(html)).strip()
+
+    for form in (unbound, bound):
+        for field in form:
+            assert normal(report_widget(field)) == normal(field.as_widget()), field.name
