@@ -75,6 +75,7 @@ from .selectors import (
     reporter_default_period,
     reporter_page,
     reporter_periods,
+    reporter_rows,
     statuses_active,
 )
 from .services import (
@@ -370,9 +371,12 @@ def _post(
     if period is None:
         # No open period and none named: nothing on the page could be posted.
         raise PermissionDenied
-    # The page as posted: exactly the rows the form listed.
-    page = _load(request, period, only=named)
-    by_pk = {r.pk: r for r in page.reports}
+    # The rows as posted, loaded in full; the whole page (counts, progress)
+    # only if it is shown again.
+    reports, previous_of = reporter_rows(user=request.user, period=period, pks=named)
+    for report in reports:
+        report.period = period
+    by_pk = {r.pk: r for r in reports}
     # Only the user's own reports in this period: refuse before reading anything.
     if not named <= by_pk.keys():
         raise PermissionDenied(gettext("You can only report for your own organisation."))
@@ -380,12 +384,17 @@ def _post(
     data = request.POST.copy()
     action = request.POST.get("action")
 
+    def the_page() -> ReporterPage:
+        """The page as posted: exactly the rows the form listed."""
+        return _load(request, period, only=named)
+
     if not all(status_report_editable(by_pk[pk]) for pk in named) or (
         action == ACTION_COPY_ALL and not period.is_open
     ):
-        return _closed(request, page, statuses, periods)
+        return _closed(request, the_page(), statuses, periods)
 
     if copy is not None:
+        page = the_page()
         previous = page.previous.get(copy)
         prefix = StatusReportForm.prefix_for(copy)
         if previous is not None:
@@ -396,27 +405,37 @@ def _post(
         return _render(request, page, forms, periods=periods, copied=copy)
 
     submit = action == ACTION_SUBMIT
-    forms = _build_forms(page, statuses, data, set(listed))
+    # Saving a draft skips the rows posted back as they were loaded: the
+    # service would leave them alone anyway, and their forms cost time.
+    posted = [
+        pk
+        for pk in dict.fromkeys(listed)
+        if submit or not _posted_as_loaded(by_pk[pk], request.POST)
+    ]
+    forms = {
+        pk: StatusReportForm(data, report=by_pk[pk], statuses=statuses)
+        for pk in posted
+        if status_report_editable(by_pk[pk])
+    }
     rows = [
         BatchRow(
             report=by_pk[pk],
             data=forms[pk].report_input() if forms[pk].is_valid() else None,
-            previous=page.previous.get(pk),
+            previous=previous_of.get(pk),
         )
-        for pk in dict.fromkeys(listed)
+        for pk in posted
     ]
     try:
         result = status_report_batch_save(rows=rows, actor=request.user, submit=submit)
     except PeriodClosedError:
         # The period closed after the page was loaded.
-        return _closed(request, _load(request, period, only=named), statuses, periods)
+        return _closed(request, the_page(), statuses, periods)
 
     if not result.ok:
-        if result.rolled_back:
-            # A race after the checks: everything was rolled back. Show the
-            # rows as they are now, with the user's entries.
-            page = _load(request, period, only=named)
-            forms = _build_forms(page, statuses, data, set(listed))
+        # Show the rows as they are now (after a race everything was rolled
+        # back), every one with the user's entries, and the errors.
+        page = the_page()
+        forms = _build_forms(page, statuses, data, set(listed))
         for pk, error in result.errors.items():
             add_service_errors(forms[pk], error)
         for pk, conflict in result.conflicts.items():
@@ -434,7 +453,28 @@ def _post(
                 for pk, fields in result.left.items()
             },
         }
-    return redirect(page_url(period, page.show, page.page_number))
+    return redirect(page_url(period, _view_of(request, period), _page_number(request)))
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def _posted_as_loaded(report: StatusReport, post: QueryDict) -> bool:
+    """The row is posted back exactly as it was loaded: the same version and
+    the same values (text compared as the service stores it, stripped)."""
+    prefix = StatusReportForm.prefix_for(report.pk)
+    if post.get(f"{prefix}-expected_version") != str(report.version):
+        return False
+    status = "" if report.status_id is None else str(report.status_id)
+    if post.get(f"{prefix}-status", "") != status:
+        return False
+    return all(
+        post.get(f"{prefix}-{name}", "").strip() == (getattr(report, name) or "").strip()
+        for name in REPORT_FIELDS
+        if name != "status"
+    )
 
 
 def _tell_saved(request: HttpRequest, result: BatchResult, submit: bool) -> None:

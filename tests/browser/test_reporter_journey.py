@@ -27,6 +27,12 @@ PHONE = {"width": 320, "height": 800}
 DESKTOP = {"width": 1280, "height": 900}
 
 
+@pytest.fixture(autouse=True)
+def thirty_a_page(settings):
+    """The figures below count with 30 rows a page."""
+    settings.FOLLOWUP_REPORTS_PER_PAGE = 30
+
+
 def _period(revision, editor, kind, opens_on, deadline):
     period = period_create(
         year=2022, kind=kind, revision=revision, actor=editor, opens_on=opens_on, deadline=deadline

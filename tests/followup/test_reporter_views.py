@@ -4,7 +4,7 @@ every unchanged report from the previous period, and its cost at ten times the
 rows.
 
 cecilia reports for Bromma (101 obligations per period on the 2021 roadmap);
-gustav reports for ten districts (1,010). The page size is the default (30).
+gustav reports for ten districts (1,010). Pages of 30 rows.
 """
 
 import datetime
@@ -32,6 +32,12 @@ TEN = (
     "spanga-tensta",
     "rinkeby-kista",
 )
+
+
+@pytest.fixture(autouse=True)
+def thirty_a_page(settings):
+    """The figures below count with 30 rows a page."""
+    settings.FOLLOWUP_REPORTS_PER_PAGE = 30
 
 
 def rows(response) -> list[StatusReport]:
