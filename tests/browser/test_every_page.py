@@ -57,8 +57,16 @@ MAX_VALUES = {"pk": 2, "year": 2}
 ADMIN_EVERY_MODEL = re.compile(r"_(changelist|change)$|^admin:(index|app_list)$")
 ADMIN_SAMPLED = re.compile(r"_(add|history|delete)$|^admin:(password_change\w*|login)$")
 
-# No pages: a script, JSON, redirects, the logout (POST only), and files.
-NOT_PAGES = {"admin:jsi18n", "admin:autocomplete", "admin:view_on_site", "logout", "admin:logout"}
+# No pages: a script, JSON, redirects, the logout (POST only), and files. The
+# login form is swept once, before the reader logs in.
+NOT_PAGES = {
+    "admin:jsi18n",
+    "admin:autocomplete",
+    "admin:view_on_site",
+    "logout",
+    "admin:logout",
+    "login",
+}
 FILES = (".csv", ".xlsx", ".json", "/fil/")
 
 
