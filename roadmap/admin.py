@@ -313,7 +313,21 @@ class NationalInitiativeInline(PositionedInline):
     fields = ("position", "text", "change_reason", "retired", "data_note")
 
 
-class CityActionInline(PositionedInline):
+class CheckboxesMixin:
+    """Time horizons and responsible organisations as checkboxes: a short list
+    each (27 organisations at most), every option labelled, and no script.
+    (The admin's select2 autocomplete, in its multiple mode, leaves its search
+    field without a label and puts a <span> into a <ul>: WCAG 1.3.1, 4.1.2.)"""
+
+    CHECKBOX_FIELDS = ("horizons", "responsible_organisations")
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name in self.CHECKBOX_FIELDS:
+            kwargs["widget"] = forms.CheckboxSelectMultiple(attrs={"class": "checkbox-columns"})
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class CityActionInline(CheckboxesMixin, PositionedInline):
     model = CityAction
     fields = (
         "position",
@@ -324,17 +338,9 @@ class CityActionInline(PositionedInline):
         "retired",
         "data_note",
     )
-    autocomplete_fields = ("responsible_organisations",)
 
 
-class HorizonCheckboxesMixin:
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "horizons":
-            kwargs["widget"] = forms.CheckboxSelectMultiple
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-
-class NextStepInline(HorizonCheckboxesMixin, PositionedInline):
+class NextStepInline(CheckboxesMixin, PositionedInline):
     model = NextStep
     fields = (
         "position",
@@ -347,7 +353,6 @@ class NextStepInline(HorizonCheckboxesMixin, PositionedInline):
         "retired",
         "data_note",
     )
-    autocomplete_fields = ("responsible_organisations",)
 
 
 class NeedInline(PositionedInline):
@@ -566,7 +571,7 @@ class NationalInitiativeAdmin(NeedItemAdmin):
 
 
 @admin.register(CityAction)
-class CityActionAdmin(NeedItemAdmin):
+class CityActionAdmin(CheckboxesMixin, NeedItemAdmin):
     fields = (
         "need",
         "position",
@@ -577,7 +582,6 @@ class CityActionAdmin(NeedItemAdmin):
         "retired",
         "data_note",
     )
-    autocomplete_fields = ("need", "responsible_organisations")
 
     def get_list_filter(self, request: HttpRequest):
         return (*super().get_list_filter(request), "all_districts", "responsible_organisations")
@@ -587,7 +591,7 @@ class CityActionAdmin(NeedItemAdmin):
 
 
 @admin.register(NextStep)
-class NextStepAdmin(HorizonCheckboxesMixin, NeedItemAdmin):
+class NextStepAdmin(CheckboxesMixin, NeedItemAdmin):
     list_display = ("__str__", "need", "position", "horizon_label", "retired", "revision_column")
     fields = (
         "need",
@@ -603,7 +607,6 @@ class NextStepAdmin(HorizonCheckboxesMixin, NeedItemAdmin):
         "horizon_set_year",
     )
     readonly_fields = ("horizon_set_year",)
-    autocomplete_fields = ("need", "responsible_organisations")
 
     def get_list_filter(self, request: HttpRequest):
         return (
