@@ -9,6 +9,20 @@ ROLE_FIXTURES = ("editor", "approver", "bromma_reporter", "farsta_reporter", "re
 # Every kind of visitor: the roles, a user without one, and an anonymous visitor.
 ALL_WHO = (*ROLE_FIXTURES, "no_role_user", "anonymous")
 
+# A reporter for these ten districts has ten times the rows of one.
+TEN_DISTRICTS = (
+    "bromma",
+    "farsta",
+    "kungsholmen",
+    "norrmalm",
+    "ostermalm",
+    "sodermalm",
+    "skarpnack",
+    "skarholmen",
+    "rinkeby-kista",
+    "spanga-tensta",
+)
+
 
 def _form_data(form) -> dict:
     """The POST data of an unbound form as rendered: its initial values."""

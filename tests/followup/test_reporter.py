@@ -29,7 +29,7 @@ from followup.services import (
 )
 from followup.services import reporter as reporter_service
 from tests.browser.conftest import axe_check, browser_page, login  # noqa: F401 - fixtures
-from tests.helpers import parse_html
+from tests.helpers import TEN_DISTRICTS, parse_html
 
 URL = reverse("followup:my_reports")
 TODAY = datetime.date.today()
@@ -624,19 +624,7 @@ def test_a_race_during_the_save_rolls_everything_back(
 @pytest.fixture
 def ten_districts_reporter(make_user, open_period):
     """gustav reports for ten districts: ten times the rows of one."""
-    codes = (
-        "bromma",
-        "farsta",
-        "kungsholmen",
-        "norrmalm",
-        "ostermalm",
-        "sodermalm",
-        "skarpnack",
-        "skarholmen",
-        "rinkeby-kista",
-        "spanga-tensta",
-    )
-    return make_user("gustav", roles.REPORTER, codes)
+    return make_user("gustav", roles.REPORTER, TEN_DISTRICTS)
 
 
 def _count(client, method: str, *args) -> tuple[int, object]:

@@ -17,21 +17,10 @@ from django.urls import reverse
 from accounts import roles
 from followup.models import StatusReport
 from followup.services import ReportInput, period_close, status_report_save
+from tests.helpers import TEN_DISTRICTS
 
 URL = reverse("followup:my_reports")
 TODAY = datetime.date.today()
-TEN = (
-    "bromma",
-    "farsta",
-    "kungsholmen",
-    "norrmalm",
-    "ostermalm",
-    "sodermalm",
-    "skarpnack",
-    "skarholmen",
-    "spanga-tensta",
-    "rinkeby-kista",
-)
 
 
 @pytest.fixture(autouse=True)
@@ -281,7 +270,7 @@ def test_the_default_view_costs_the_same_at_ten_times_the_rows(
     open_period, bromma_reporter, make_user, client_for
 ):
     one, small = _get(client_for(bromma_reporter))
-    gustav = make_user("gustav", roles.REPORTER, TEN)
+    gustav = make_user("gustav", roles.REPORTER, TEN_DISTRICTS)
     ten, large = _get(client_for(gustav))
     assert small.context["page"].total == 101 and large.context["page"].total == 1010
     # The same number of queries and of forms: only a page of rows is built.
