@@ -33,24 +33,28 @@ def organisations_reporting() -> QuerySet[Organisation]:
     )
 
 
+def _earlier_periods_ranked(period: ReportingPeriod) -> dict[int, int]:
+    """The opened periods before ``period``: pk → rank, 0 for the latest. One query."""
+    earlier = [
+        p
+        for p in ReportingPeriod.objects.exclude(pk=period.pk).exclude(
+            state=ReportingPeriod.State.PLANNED
+        )
+        if p.sort_key() < period.sort_key()
+    ]
+    earlier.sort(key=ReportingPeriod.sort_key, reverse=True)
+    return {p.pk: i for i, p in enumerate(earlier)}
+
+
 def previous_reports(reports: Iterable[StatusReport]) -> dict[int, StatusReport]:
     """For each report, the same organisation's submitted report on the same
     action (by lineage) in the latest earlier period. Two queries."""
     reports = list(reports)
     if not reports:
         return {}
-    current = reports[0].period
-    earlier = [
-        p
-        for p in ReportingPeriod.objects.exclude(pk=current.pk).exclude(
-            state=ReportingPeriod.State.PLANNED
-        )
-        if p.sort_key() < current.sort_key()
-    ]
-    if not earlier:
+    rank = _earlier_periods_ranked(reports[0].period)
+    if not rank:
         return {}
-    earlier.sort(key=ReportingPeriod.sort_key, reverse=True)
-    rank = {p.pk: i for i, p in enumerate(earlier)}
     keys = {(r.organisation_id, r.lineage_id) for r in reports}
     candidates = (
         StatusReport.objects.submitted()
@@ -180,12 +184,6 @@ def reporter_default_period(periods: list[ReporterPeriod]) -> ReporterPeriod | N
     return periods[0] if periods else None
 
 
-def period_open_for(user: AbstractBaseUser) -> ReportingPeriod | None:
-    """The open period the user's work is in (see ``reporter_default_period``)."""
-    chosen = reporter_default_period(reporter_periods(user))
-    return chosen.period if chosen else None
-
-
 @dataclass
 class AreaProgress:
     """One focus area on the reporter page: the user's reports in it, how many
@@ -307,18 +305,9 @@ def _previous_statuses(
     """(organisation, lineage) → (pk, status) of the user's organisations'
     submitted report in the latest earlier period, as ``previous_reports``
     chooses it. Two queries."""
-    earlier = [
-        p
-        for p in ReportingPeriod.objects.exclude(pk=period.pk).exclude(
-            state=ReportingPeriod.State.PLANNED
-        )
-        if p.sort_key() < period.sort_key()
-    ]
-    if not earlier:
+    rank = _earlier_periods_ranked(period)
+    if not rank:
         return {}
-    rank = {
-        p.pk: i for i, p in enumerate(sorted(earlier, key=ReportingPeriod.sort_key, reverse=True))
-    }
     best: dict[tuple[int, Any], tuple[int, int, int | None]] = {}
     candidates = (
         StatusReport.objects.submitted()

@@ -204,8 +204,24 @@ class DraftOnlyMixin:
     """Content can be added, changed and deleted only in a draft revision.
 
     Editable forms also carry the hidden ``expected_version`` of
-    ``VersionedModelForm``.
+    ``VersionedModelForm``. ``draft_parent`` (field name, model) limits the
+    parent a row can be put under to the draft's, labelled with its year.
     """
+
+    draft_parent: tuple[str, type] | None = None
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if self.draft_parent is None or db_field.name != self.draft_parent[0]:
+            return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        kwargs["queryset"] = (
+            self.draft_parent[1]
+            .objects.filter(revision__status=Revision.Status.DRAFT)
+            .select_related("revision")
+        )
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None:
+            formfield.label_from_instance = with_year
+        return formfield
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
@@ -523,16 +539,8 @@ class NeedAdmin(RevisionColumnMixin, DraftOnlyMixin, AuditedModelAdmin):
     inlines = (NationalInitiativeInline, CityActionInline, NextStepInline)
     formfield_overrides = TEXT_WIDGETS
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "focus_area":
-            kwargs["queryset"] = FocusArea.objects.filter(
-                revision__status=Revision.Status.DRAFT
-            ).select_related("revision")
-            formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
-            if formfield is not None:
-                formfield.label_from_instance = with_year
-            return formfield
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    # Its focus area: one of the draft's, labelled with its year.
+    draft_parent = ("focus_area", FocusArea)
 
     def get_search_results(self, request, queryset, search_term):
         # When an item's "need" autocomplete asks, offer only needs in the draft.
@@ -553,16 +561,8 @@ class NeedItemAdmin(RevisionColumnMixin, DraftOnlyMixin, AuditedModelAdmin):
     def get_list_filter(self, request: HttpRequest):
         return (RevisionListFilter, ("need__focus_area", YearLabelledFilter), "retired")
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "need":
-            kwargs["queryset"] = Need.objects.filter(
-                revision__status=Revision.Status.DRAFT
-            ).select_related("revision")
-            formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
-            if formfield is not None:
-                formfield.label_from_instance = with_year
-            return formfield
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    # Its need: one of the draft's, labelled with its year.
+    draft_parent = ("need", Need)
 
 
 @admin.register(NationalInitiative)
